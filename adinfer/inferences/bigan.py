@@ -1,0 +1,69 @@
+"""Bidirectional GANs (Donahue et al., 2017; Dumoulin et al., 2017)."""
+import tensorflow as tf
+
+from adinfer.inferences.gan import GANInference, _check_like, _concat
+
+
+class BiGANInference(GANInference):
+    """Adversarially learned inference: a decoder and an encoder learned jointly.
+
+    Bind `latent_vars={prior: encoder}` and `data={decoder: x_true}`: a prior
+    p(z) (a TFP distribution, or `prior(batch_size) -> z`), an encoder
+    `encoder(x) -> z` and a decoder `decoder(z) -> x` (each may return a TFP
+    distribution, then sampled with reparameterization), and a discriminator
+    `D(x, z) -> logits` on joint pairs. With z_true ~ p(z), x_fake =
+    decoder(z_true), z_fake = encoder(x_true), Edward's objectives are
+
+      loss_d = mean(CE(1, D(x_fake, z_true)) + CE(0, D(x_true, z_fake))) + Σ reg("Disc")
+      loss   = mean(CE(0, D(x_fake, z_true)) + CE(1, D(x_true, z_fake))) + Σ reg("Gen")
+
+    the generative objective being the discriminator's with labels swapped
+    (Donahue et al., 2017, Eq. 3). "Gen" holds the encoder's and the decoder's
+    variables. At the optimum the joint distributions of (x_fake, z_true) and
+    (x_true, z_fake) agree, so the encoder inverts the decoder.
+
+    Note: Edward's own BiGAN example bound the dict reversed, which matches
+    only the marginals; adinfer checks that the prior's draws and the encoder's
+    outputs agree in shape and names both when they do not.
+    """
+
+    def __init__(self, latent_vars, data, discriminator, loss="non_saturating",
+                 batch_size=None, seed=None):
+        """
+        Args:
+          latent_vars: `{prior: encoder}`.
+          data: `{decoder: x_true}`.
+          discriminator: `D(x, z) -> logits`.
+          loss: a name from `adinfer.losses.get` or a pair `(generator_loss,
+            discriminator_loss)`; BiGAN's generative objective is the
+            discriminator loss with real and fake swapped, so only the second
+            of the pair is used.
+          batch_size, seed: as in `GANInference`.
+        """
+        if not isinstance(latent_vars, dict):
+            raise TypeError("latent_vars must have type dict.")
+        if len(latent_vars) != 1:
+            raise ValueError(f"latent_vars must hold one pair {{prior: encoder}}, got {len(latent_vars)}.")
+        ((prior, encoder),) = latent_vars.items()
+        if not callable(prior) and not hasattr(prior, "sample"):
+            raise TypeError("latent_vars: the key must be the prior, a TFP distribution or a program "
+                            f"prior(batch_size) -> z, got {type(prior).__name__}.")
+        if not callable(encoder):
+            raise TypeError("latent_vars: the value must be the encoder, a program encoder(x) -> z, "
+                            f"got {type(encoder).__name__}.")
+        super().__init__(data, discriminator, loss=loss, batch_size=batch_size, seed=seed)
+        self.latent_vars = latent_vars
+        self.prior, self.encoder, self.decoder = prior, encoder, self.fake
+
+    def objectives(self, x_true):
+        z_true = self.call("Gen", self.prior, self.batch_size_of(x_true))
+        x_fake = self.call("Gen", self.decoder, z_true)
+        z_fake = self.call("Gen", self.encoder, x_true)
+        _check_like(z_fake, z_true, "latent_vars: the encoder's output encoder(x)",
+                    "the prior's draws (the key of latent_vars)")
+        _check_like(x_fake, x_true, "data: the decoder's output decoder(z)", "the observed batch")
+        d_true = self.call("Disc", self.discriminator, x_fake, z_true)
+        d_fake = self.call("Disc", self.discriminator, x_true, z_fake)
+        loss_d = self.discriminator_loss(d_true, d_fake)
+        loss = self.discriminator_loss(d_fake, d_true)  # labels swapped
+        return loss, loss_d, _concat(d_true, d_fake)

@@ -1,0 +1,21 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="adinfer",
+    version="0.1.0",
+    description="Adversarial inference in TensorFlow 2: the successor of Edward's GAN "
+                "inferences and TF-GAN.",
+    long_description=open("README.md").read() if __import__("os").path.exists("README.md") else "",
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["adinfer", "adinfer.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.16",
+        "tensorflow-probability[tf]>=0.24",
+        "numpy",
+    ],
+    extras_require={
+        "test": ["pytest", "scipy", "scikit-learn", "matplotlib"],
+        "examples": ["matplotlib", "scikit-learn"],
+    },
+)
