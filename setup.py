@@ -13,6 +13,9 @@ setup(
         "tensorflow>=2.16",
         "tensorflow-probability[tf]>=0.24",
         "numpy",
+        # tf.summary's scalar/histogram ops live in tensorboard, which TF >= 2.20
+        # no longer installs; `logdir` needs them.
+        "tensorboard",
     ],
     extras_require={
         "test": ["pytest", "scipy", "scikit-learn", "matplotlib"],

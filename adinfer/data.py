@@ -68,7 +68,10 @@ class Stream:
         self.placeholder = as_placeholder(value) if is_placeholder(value) else None
         self.dataset = None
         self.iterator = None
+        self.spec = None
         self._key = value
+        if value is None:  # no observed data: every batch is None
+            return
         if self.placeholder is not None:
             self.spec = self.placeholder.spec
             return
@@ -140,10 +143,14 @@ class Stream:
 
     def next(self, fed):
         """The next batch, inside the compiled step."""
-        return fed[0] if self.placeholder is not None else next(self.iterator)
+        if self.placeholder is not None:
+            return fed[0]
+        return None if self.iterator is None else next(self.iterator)
 
     def example_batch(self, batch_size=None):
         """Zeros shaped like one batch, to build and inspect the networks once."""
+        if self.spec is None:
+            return None
         shape = self.spec.shape.as_list()
         shape[0] = shape[0] or batch_size or 2
         return tf.zeros(shape, self.spec.dtype)

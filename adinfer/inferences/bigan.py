@@ -1,7 +1,7 @@
 """Bidirectional GANs (Donahue et al., 2017; Dumoulin et al., 2017)."""
 import tensorflow as tf
 
-from adinfer.inferences.gan import GANInference, _check_like, _concat
+from adinfer.inferences.gan import GANInference, _check_like, _concat, _penalty_arguments, pack
 
 
 class BiGANInference(GANInference):
@@ -22,13 +22,25 @@ class BiGANInference(GANInference):
     variables. At the optimum the joint distributions of (x_fake, z_true) and
     (x_true, z_fake) agree, so the encoder inverts the decoder.
 
+    Penalties act on the joint critic (`GANInference`'s arguments): the
+    gradient penalty at x̂, ẑ = ε (x_fake, z_true) + (1 − ε) (x_true, z_fake),
+    one ε per pair, the norm of ∇(x̂, ẑ) D taken jointly over x and z; R1 at
+    the critic's "real" side (x_fake, z_true). A Wasserstein joint critic
+    with gradient penalty is
+    `BiGANInference(..., loss="wasserstein", gradient_penalty_weight=10.0)`:
+
+      loss_d = mean(D(x_true, z_fake)) − mean(D(x_fake, z_true)) + λ_gp · GP
+      loss   = mean(D(x_fake, z_true)) − mean(D(x_true, z_fake))
+
     Note: Edward's own BiGAN example bound the dict reversed, which matches
     only the marginals; adinfer checks that the prior's draws and the encoder's
     outputs agree in shape and names both when they do not.
     """
 
-    def __init__(self, latent_vars, data, discriminator, loss="non_saturating",
-                 batch_size=None, seed=None):
+    def __init__(self, latent_vars, data, discriminator, loss="non_saturating", pack=1,
+                 batch_size=None, seed=None, gradient_penalty_weight=None,
+                 gradient_penalty_target=1.0, gradient_penalty_one_sided=False,
+                 r1_penalty_weight=None):
         """
         Args:
           latent_vars: `{prior: encoder}`.
@@ -38,8 +50,14 @@ class BiGANInference(GANInference):
             discriminator_loss)`; BiGAN's generative objective is the
             discriminator loss with real and fake swapped, so only the second
             of the pair is used.
-          batch_size, seed: as in `GANInference`.
+          pack, batch_size, seed: as in `GANInference`; packing concatenates m
+            pairs (x, z) into one joint sample.
+          gradient_penalty_weight, gradient_penalty_target,
+          gradient_penalty_one_sided, r1_penalty_weight: penalties on the
+            joint critic, as in `GANInference` (see the class docstring).
         """
+        _penalty_arguments(gradient_penalty_weight, gradient_penalty_target,
+                           gradient_penalty_one_sided, r1_penalty_weight)
         if not isinstance(latent_vars, dict):
             raise TypeError("latent_vars must have type dict.")
         if len(latent_vars) != 1:
@@ -51,7 +69,11 @@ class BiGANInference(GANInference):
         if not callable(encoder):
             raise TypeError("latent_vars: the value must be the encoder, a program encoder(x) -> z, "
                             f"got {type(encoder).__name__}.")
-        super().__init__(data, discriminator, loss=loss, batch_size=batch_size, seed=seed)
+        super().__init__(data, discriminator, loss=loss, pack=pack, batch_size=batch_size, seed=seed,
+                         gradient_penalty_weight=gradient_penalty_weight,
+                         gradient_penalty_target=gradient_penalty_target,
+                         gradient_penalty_one_sided=gradient_penalty_one_sided,
+                         r1_penalty_weight=r1_penalty_weight)
         self.latent_vars = latent_vars
         self.prior, self.encoder, self.decoder = prior, encoder, self.fake
 
@@ -62,8 +84,12 @@ class BiGANInference(GANInference):
         _check_like(z_fake, z_true, "latent_vars: the encoder's output encoder(x)",
                     "the prior's draws (the key of latent_vars)")
         _check_like(x_fake, x_true, "data: the decoder's output decoder(z)", "the observed batch")
-        d_true = self.call("Disc", self.discriminator, x_fake, z_true)
-        d_fake = self.call("Disc", self.discriminator, x_true, z_fake)
+        m = self.pack
+        d_true = self.call("Disc", self.discriminator, pack(x_fake, m), pack(z_true, m))
+        d_fake = self.call("Disc", self.discriminator, pack(x_true, m), pack(z_fake, m))
         loss_d = self.discriminator_loss(d_true, d_fake)
+        # Edward's labels: (x_fake, z_true) is the critic's "real" side (R1's).
+        loss_d += self.penalties((pack(x_fake, m), pack(z_true, m)),
+                                 (pack(x_true, m), pack(z_fake, m)), loss_d.dtype)
         loss = self.discriminator_loss(d_fake, d_true)  # labels swapped
         return loss, loss_d, _concat(d_true, d_fake)

@@ -43,14 +43,21 @@ class Inference:
     """
 
     def __init__(self, data, batch_size=None, seed=None):
-        if not isinstance(data, dict):
+        """
+        Args:
+          data: `{model: observations}`, one pair, or None for an inference
+            without observed data (then `objectives` receives `x_true=None`).
+          batch_size: examples per update drawn from arrays and unbatched datasets.
+          seed: seed of the data shuffling.
+        """
+        if data is not None and not isinstance(data, dict):
             raise TypeError("data must have type dict.")
-        if len(data) != 1:
+        if data is not None and len(data) != 1:
             raise ValueError(f"data must bind exactly one model to its observations, got {len(data)}.")
         self.data = data
         self.batch_size = batch_size
         self.seed = seed
-        (observed,) = data.values()
+        (observed,) = data.values() if data else (None,)
         self.stream = data_lib.Stream(observed, batch_size, seed, name="data value")
         self.t = tf.Variable(0, dtype=tf.int64, trainable=False, name="t")
         self._programs = {}     # id(program) -> (group, the Keras layers it uses)
@@ -344,7 +351,8 @@ class Inference:
         update = tf.function(self._update, jit_compile=True, autograph=False) if self.jit_compile else self._update
         loss, loss_d, d_outputs, grad_norms = update(groups, x_true)
         if self._writer is not None:
-            with self._writer.as_default(step=t), tf.summary.record_if(
+            # The root name scope keeps tags free of the fused loop's "while/".
+            with tf.compat.v1.name_scope(None), self._writer.as_default(step=t), tf.summary.record_if(
                     tf.logical_or(t == 1, t % max(self.n_print, 1) == 0)):
                 if "Gen" in groups:
                     tf.summary.scalar("loss", loss)
