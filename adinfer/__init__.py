@@ -1,11 +1,12 @@
 """adinfer: adversarial inference in TensorFlow 2, the successor of Edward's
 GAN inferences and of TF-GAN."""
-from adinfer import losses
+from adinfer import datasets, losses, metrics
 from adinfer.data import Placeholder, placeholder
 from adinfer.inferences import BiGANInference, GANInference, Inference
+from adinfer.inferences import ImplicitKLqp, WGANInference
 from adinfer.scopes import add_loss, clear_losses, scope
 
 __version__ = "0.1.0"
 
-__all__ = ["BiGANInference", "GANInference", "Inference", "Placeholder", "add_loss",
-           "clear_losses", "losses", "placeholder", "scope"]
+__all__ = ["BiGANInference", "GANInference", "ImplicitKLqp", "Inference", "WGANInference", "Placeholder", "add_loss",
+           "clear_losses", "datasets", "losses", "metrics", "placeholder", "scope"]

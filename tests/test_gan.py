@@ -177,7 +177,7 @@ class GANGroupsTest(tf.test.TestCase):
         for variables in (None, "Gen", "Disc"):
             for _ in range(50):
                 info = self.inference.update(variables=variables)
-            self.assertEqual(self.inference._steps[variables].experimental_get_tracing_count(), 1)
+            self.assertEqual(self.inference._compiled['update', variables].experimental_get_tracing_count(), 1)
         self.assertEqual(info["t"], 150)
         # The generator program ran once per trace, not once per update.
         self.assertEqual(self.nets.calls - calls_after_build, 3)
@@ -339,7 +339,23 @@ class GANRunTest(tf.test.TestCase):
         inference.run(n_iter=37, n_print=10)
         self.assertEqual(int(inference.t), 37)
         # One compiled loop, traced once, called 1 + 9 + 10 + 10 + 7 times.
-        self.assertEqual(inference._loops[None].experimental_get_tracing_count(), 1)
+        self.assertEqual(inference._compiled['run', None].experimental_get_tracing_count(), 1)
+
+    def test_second_run_reuses_the_compiled_loop(self):
+        nets = Networks()
+        inference = adinfer.GANInference({nets.fake: nets.x}, nets.disc)
+        opt, opt_d = keras.optimizers.Adam(0.01), keras.optimizers.Adam(0.01)
+        inference.run(n_iter=20, n_print=5, optimizer=opt, optimizer_d=opt_d)
+        loop = inference._compiled["run", None]
+        inference.run(n_iter=30, n_print=10, optimizer=opt, optimizer_d=opt_d)
+        self.assertIs(inference._compiled["run", None], loop)
+        self.assertEqual(loop.experimental_get_tracing_count(), 1)
+        self.assertEqual(int(inference.t), 30)
+        self.assertEqual(int(opt.iterations), 50)
+        # New optimizers are new state the step was not traced with: retraced.
+        inference.run(n_iter=5, optimizer=keras.optimizers.SGD(0.1), optimizer_d=opt_d)
+        self.assertIsNot(inference._compiled["run", None], loop)
+        self.assertEqual(int(opt.iterations), 50)
 
     def test_run_matches_update_loop(self):
         """The fused loop computes exactly what the same number of updates does."""

@@ -60,11 +60,12 @@ class Inference:
         (observed,) = data.values() if data else (None,)
         self.stream = data_lib.Stream(observed, batch_size, seed, name="data value")
         self.t = tf.Variable(0, dtype=tf.int64, trainable=False, name="t")
-        self._programs = {}     # id(program) -> (group, the Keras layers it uses)
+        self._programs = {}     # id(program) -> (program, the Keras layers it uses)
         self._discovery = None  # group -> variables read, during the first pass
         self._built = False
         self._initialized = False
         self._writer = None
+        self._compiled, self._traced_config = {}, None
 
     # -- What a subclass states -------------------------------------------------
 
@@ -75,6 +76,14 @@ class Inference:
 
     def after_update(self, group):
         """Called in the compiled step after `group`'s variables were updated."""
+
+    def _trace_config(self):
+        """What the compiled steps read when traced; `initialize` retraces them
+        when it changes. A subclass whose `initialize` takes objective arguments
+        adds them. Objects enter by id (`initialize` holds them, so ids stay unique)."""
+        return (tuple(id(x) for x in (self.optimizers["Gen"], self.optimizers["Disc"], self._writer)),
+                tuple(tuple(id(v) for v in self.variables[g]) for g in GROUPS),
+                self.n_print if self._writer is not None else None, self.debug, self.jit_compile)
 
     # -- Calling programs in their group ---------------------------------------
 
@@ -161,7 +170,6 @@ class Inference:
             if not opt.built:
                 opt.build(variables[group])
         self.t.assign(0)
-        self._steps, self._loops = {}, {}
         if self._writer is not None:
             self._writer.close()
         self._writer = None
@@ -170,6 +178,12 @@ class Inference:
                 logdir = os.path.join(logdir, datetime.datetime.now().strftime("%Y%m%d_%H%M%S"))
             self.logdir = logdir
             self._writer = tf.summary.create_file_writer(logdir)
+        # Compiled steps survive a new `initialize` (a second `run`, say) unless
+        # something they were traced with changed, as Keras keeps `train_function`.
+        config = self._trace_config()
+        if config != self._traced_config:
+            self._compiled, self._traced_config = {}, config
+            self._traced_objects = (optimizers, variables, self._writer)
         self.progbar = keras.utils.Progbar(max(n_iter, 1), stateful_metrics=["Gen Loss", "Disc Loss"])
         self._initialized = True
 
@@ -189,9 +203,9 @@ class Inference:
             raise RuntimeError("call initialize() before update().")
         self._check_variables(variables)
         fed = self.stream.feed_args(feed_dict)
-        step = self._steps.get(variables)
+        step = self._compiled.get(("update", variables))
         if step is None:
-            step = self._steps[variables] = tf.function(
+            step = self._compiled["update", variables] = tf.function(
                 lambda *fed: self._step(self._groups(variables), fed),
                 input_signature=self.stream.input_signature, autograph=False)
         t, loss, loss_d = step(*fed)
@@ -212,9 +226,9 @@ class Inference:
             raise ValueError(f"n_critic must be None or a positive int, got {n_critic!r}.")
         fed = self.stream.feed_args(feed_dict)
         self.initialize(**kwargs)
-        loop = self._loops.get(n_critic)
+        loop = self._compiled.get(("run", n_critic))
         if loop is None:
-            loop = self._loops[n_critic] = tf.function(
+            loop = self._compiled["run", n_critic] = tf.function(
                 lambda n, *fed: self._loop(n, n_critic, fed),
                 input_signature=(tf.TensorSpec([], tf.int32),) + self.stream.input_signature,
                 autograph=False)
@@ -244,7 +258,7 @@ class Inference:
             self._writer.flush()
             self._writer.close()
             self._writer = None
-            self._steps, self._loops = {}, {}
+            self._compiled, self._traced_config = {}, None  # they hold the closed writer
 
     # -- The engine -------------------------------------------------------------
 

@@ -1,0 +1,111 @@
+"""Smoke test of benchmarks/quality.py: `--quick` runs and prints a well-formed
+table, and leaves RESULTS.md alone."""
+import math
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "benchmarks", "quality.py")
+RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")
+
+NUMBER = r"(-?\d+(?:\.\d+)?|nan)"
+PM = re.compile(rf"^{NUMBER} ± {NUMBER}$")
+TOY_MODES = {"ring": 8, "grid": 25}
+METHODS = ("GAN", "GAN (pack 2)", "BiGAN", "WGAN-GP")
+
+
+def cells(line):
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def mean_pm(cell):
+    match = PM.match(cell)
+    if match is None:
+        raise AssertionError(f"not 'mean ± se': {cell!r}")
+    return float(match.group(1)), float(match.group(2))
+
+
+class QualityBenchmarkTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        with open(RESULTS) as f:
+            cls.results_before = f.read()
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+        cls.proc = subprocess.run([sys.executable, SCRIPT, "--quick"], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=240)
+        cls.lines = cls.proc.stdout.splitlines()
+
+    def rows(self, header_start):
+        """Data rows of the table whose header begins with `header_start`."""
+        for i, line in enumerate(self.lines):
+            if line.startswith(header_start):
+                self.assertTrue(re.match(r"^\|(---\|)+$", self.lines[i + 1]), self.lines[i + 1])
+                rows = []
+                for row in self.lines[i + 2:]:
+                    if not row.startswith("|"):
+                        break
+                    rows.append(cells(row))
+                return rows
+        self.fail(f"no table {header_start!r} in:\n{self.proc.stdout}\n{self.proc.stderr[-3000:]}")
+
+    def test_exits_cleanly(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr[-3000:])
+
+    def test_describes_machine_and_command(self):
+        self.assertRegex(self.proc.stdout, r"\d+ CPU cores")
+        self.assertRegex(self.proc.stdout, r"TensorFlow \d+\.\d+")
+        self.assertIn("`python benchmarks/quality.py --quick`", self.proc.stdout)
+
+    def test_mode_coverage_table(self):
+        rows = self.rows("| data set | method | modes covered |")
+        seen = set()
+        for row in rows:
+            self.assertEqual(len(row), 6, row)
+            task = row[0].split()[0]
+            self.assertIn(task, TOY_MODES)
+            self.assertIn(row[1], METHODS)
+            seen.add((task, row[1]))
+            if row[2] == "not available":
+                self.assertEqual(row[1], "WGAN-GP")
+                continue
+            self.assertEqual(row[0], f"{task} ({TOY_MODES[task]} modes)")
+            modes, modes_se = mean_pm(row[2])
+            self.assertTrue(0 <= modes <= TOY_MODES[task], row)
+            self.assertEqual(modes, round(modes), row)        # one seed: an integer count
+            self.assertEqual(modes_se, 0.0)
+            quality, _ = mean_pm(row[3])
+            self.assertTrue(0.0 <= quality <= 100.0, row)
+            reverse_kl, _ = mean_pm(row[4])
+            if modes > 0:
+                # KL(p || uniform over K) lies in [0, log K]; the table rounds to 0.01.
+                self.assertTrue(0.0 <= reverse_kl <= round(math.log(TOY_MODES[task]), 2), row)
+            self.assertGreater(float(row[5]), 0.0)
+        self.assertEqual(seen, {(t, m) for t in TOY_MODES for m in METHODS})
+
+    def test_digits_table(self):
+        rows = self.rows("| samples vs held-out | Frechet distance |")
+        self.assertEqual(len(rows), 2, rows)
+        floor, gan = rows
+        self.assertTrue(floor[0].startswith("real train split vs held-out"), floor)
+        self.assertTrue(gan[0].startswith("GAN"), gan)
+        for row in rows:
+            self.assertEqual(len(row), 5, row)
+            fd = float(row[1].split(" ± ")[0])
+            self.assertGreaterEqual(fd, 0.0)
+            kd = float(row[2].split(" ± ")[0])
+            self.assertTrue(-1.0 < kd < 1e4, row)
+            cs = float(row[3].split(" ± ")[0])
+            self.assertTrue(1.0 - 1e-6 <= cs <= 10.0 + 1e-6, row)
+        self.assertGreater(float(gan[4]), 0.0)
+
+    def test_quick_run_leaves_results_alone(self):
+        with open(RESULTS) as f:
+            self.assertEqual(f.read(), self.results_before)
+
+
+if __name__ == "__main__":
+    unittest.main()
