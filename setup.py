@@ -20,5 +20,8 @@ setup(
     extras_require={
         "test": ["pytest", "scipy", "scikit-learn", "matplotlib"],
         "examples": ["matplotlib", "scikit-learn"],
+        # Contender (f) of benchmarks/speed.py; this version is the CPU build the
+        # figures in benchmarks/RESULTS.md were measured with.
+        "bench": ["torch==2.13.0"],
     },
 )

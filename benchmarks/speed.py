@@ -13,6 +13,7 @@ initial weights in TF) with the same objective and optimizers:
   (d) adinfer.run        `inference.run(n_iter=N)` (fused steps, progress every n_print)
   (e) keras.fit          `Model.fit` with a custom `train_step` (the keras.io DCGAN pattern)
   (f) torch-eager        the same model in PyTorch eager, when `torch` is installed
+                         (`pip install -e ".[bench]"`)
   (a/b/c/d)+xla          the same with `jit_compile=True`
 
 Objective (Edward's GANInference / BiGANInference): sigmoid cross-entropy for the
@@ -186,13 +187,12 @@ def images(n, seed=0):
     return (2 * blob - 1)[..., None].astype(np.float32)
 
 
-def models(quick):
-    scale = 1 if quick else 1  # steps per measurement; repeats differ by mode
-    return [
-        Model("MLP GAN, batch 64", "gan", 64, ring(10_000), 2, 1000 * scale),
-        Model("MLP GAN, batch 512", "gan", 512, ring(10_000), 2, 300 * scale),
+def models():
+    return [  # steps per measurement: multiples of LOOP
+        Model("MLP GAN, batch 64", "gan", 64, ring(10_000), 2, 1000),
+        Model("MLP GAN, batch 512", "gan", 512, ring(10_000), 2, 300),
         Model("DCGAN 28x28, batch 64", "dcgan", 64, images(2_000), 64, 100),
-        Model("MLP BiGAN, batch 64", "bigan", 64, ring(10_000), 2, 1000 * scale),
+        Model("MLP BiGAN, batch 64", "bigan", 64, ring(10_000), 2, 1000),
     ]
 
 
@@ -449,7 +449,7 @@ def ratio(times, key, ref):
 
 def memory_child(n_iter):
     """In a fresh process: run(n_iter) on the MLP GAN, report peak RSS (KiB)."""
-    model = models(True)[0]
+    model = models()[0]
     inference = adinfer_inference(model)
     opt, opt_d = optimizers()
     with open(os.devnull, "w") as devnull, _stdout_to(devnull):
@@ -501,28 +501,30 @@ def main():
 
     t0 = time.perf_counter()
     log = lambda s: print(s, file=sys.stderr, flush=True)
-    chosen = models(args.quick)
+    chosen = models()
     if args.models:
         chosen = [chosen[int(i)] for i in args.models.split(",")]
     if args.quick:
         chosen = [chosen[0]]
         for m in chosen:
             m.steps = 100
-    repeats = args.repeats or (2 if args.quick else 7)
     rows = []
-    for i, model in enumerate(chosen):
+    for model in chosen:
+        # The DCGAN's steps take ~100 ms each: fewer repeats keep the run near 10 minutes.
+        repeats = args.repeats or (2 if args.quick else 3 if model.kind == "dcgan" else 7)
         log(f"{model.name}: {repeats} repeats of {model.steps} steps")
-        jit = not args.quick and i in (0, 2)
+        jit = not args.quick and model.name in ("MLP GAN, batch 64", "DCGAN 28x28, batch 64")
         rows.append((model, measure(model, repeats, jit, log)))
     mem = [(n, memory(n)) for n in ((100, 1000) if args.quick else (1000, 10_000))]
 
     command = "python benchmarks/speed.py" + (" --quick" if args.quick else "") + " --write"
     lines = [f"Machine: {machine()}.", "", f"Command: `{command}` "
-             f"({time.perf_counter() - t0:.0f} s). Per-step times in ms, median of {repeats} repeats; "
+             f"({time.perf_counter() - t0:.0f} s). Per-step times in ms, median of the repeats; "
              "ratios are medians of within-repeat ratios.", ""]
     for model, results in rows:
         times = {key: t for key, _, t in results}
-        lines += [f"**{model.name}** ({model.steps} steps per measurement)", "",
+        lines += [f"**{model.name}** ({model.steps} steps per measurement, "
+                  f"{len(results[0][2])} repeats)", "",
                   "| contender | ms/step | × (a) | × (b) |", "|---|---:|---:|---:|"]
         for key, name, t in results:
             lines.append(f"| ({key}) {name} | {ms(statistics.median(t))} | "

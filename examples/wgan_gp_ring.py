@@ -1,0 +1,83 @@
+"""WGAN-GP on the 8-Gaussian ring: samples against the modes, coverage printed.
+
+A generator maps noise to the plane; a critic D(x), kept 1-Lipschitz by the
+gradient penalty (Gulrajani et al., 2017), estimates the Wasserstein distance
+to the ring of 8 Gaussians (std 0.01). Five critic updates per generator update,
+all inside `run()`. The script prints modes covered, the high-quality fraction
+and the reverse KL of REFERENCE.md's ring benchmark, and plots samples vs modes.
+
+    python examples/wgan_gp_ring.py --out wgan_gp_ring.png
+"""
+import argparse
+import time
+
+import keras
+import tensorflow as tf
+
+import adinfer
+from adinfer import datasets, metrics
+
+NOISE_DIM = 2
+
+
+def mlp(out, hidden=128, depth=3):
+    return keras.Sequential([keras.layers.Dense(hidden, activation="relu") for _ in range(depth)]
+                            + [keras.layers.Dense(out)])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-iter", type=int, default=4000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="wgan_gp_ring.png")
+    args = parser.parse_args()
+    keras.utils.set_random_seed(args.seed)
+
+    x_train = datasets.ring(20000, seed=args.seed)
+    means, std = datasets.mixture_params("ring")
+    generator, critic = mlp(2), mlp(1)
+    noise = lambda n: tf.random.normal([n, NOISE_DIM])
+    fake = lambda n: generator(noise(n))
+
+    # Adam as in Gulrajani et al. (β = 0.5, 0.9), the rate decaying 1e-3 -> 3e-4 so that
+    # the samples settle on the narrow (std 0.01) modes.
+    def adam(steps):
+        rate = keras.optimizers.schedules.PolynomialDecay(1e-3, max(steps, 1), 3e-4)
+        return keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.9)
+
+    inference = adinfer.WGANInference(data={fake: x_train}, discriminator=critic,
+                                      batch_size=256, seed=args.seed)
+    start = time.time()
+    inference.run(n_iter=args.n_iter, n_print=max(1, args.n_iter // 10), n_critic=5,
+                  penalty=10.0,
+                  optimizer=adam(args.n_iter), optimizer_d=adam(5 * args.n_iter))
+    seconds = time.time() - start
+
+    samples = generator(noise(2500)).numpy()
+    coverage = metrics.mode_coverage(samples, means, std)
+    print(f"samples: {coverage.modes_covered}/8 modes covered, "
+          f"{100 * coverage.high_quality_fraction:.1f}% high quality, "
+          f"reverse KL {coverage.reverse_kl:.3f}")
+    print(f"training: {args.n_iter} iterations (x5 critic updates) in {seconds:.0f} s")
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharex=True, sharey=True)
+    for ax, (title, points) in zip(axes, (("data", x_train[:2500]), ("WGAN-GP samples", samples))):
+        ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4)
+        ax.scatter(means[:, 0], means[:, 1], s=16, c="r", marker="x")
+        ax.set_title(title)
+        ax.set_xlim(-1.5, 1.5)
+        ax.set_ylim(-1.5, 1.5)
+        ax.set_aspect("equal")
+    fig.suptitle(f"WGANInference (penalty 10) on the 8-Gaussian ring: "
+                 f"{coverage.modes_covered}/8 modes, "
+                 f"{100 * coverage.high_quality_fraction:.0f}% high quality")
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=90)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
