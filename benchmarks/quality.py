@@ -45,17 +45,24 @@ N_EVAL = 2500          # generated samples for the mode metrics
 N_TRAIN = 100_000      # observed samples drawn from each toy mixture
 TOY = {
     "ring": dict(sample=lambda n, seed: datasets.ring(n, std=0.01, seed=seed),
-                 params=datasets.mixture_params("ring", std=0.01), scale=1.0),
+                 params=datasets.mixture_params("ring", std=0.01), scale=1.0, n_iter=20_000),
     "grid": dict(sample=lambda n, seed: datasets.grid(n, std=0.05, seed=seed),
-                 params=datasets.mixture_params("grid", std=0.05), scale=4.0),
+                 params=datasets.mixture_params("grid", std=0.05), scale=4.0, n_iter=36_000),
 }
 METHODS = ("GAN", "GAN (pack 2)", "BiGAN", "WGAN-GP")
 
-# The fixed budget and architecture (shared by every method).
+# The architecture and optimiser (shared by every method unless a `bigan_`, `gan_`,
+# `pack_` or `TASK_` key overrides it, see `method_config`). Tuned on seeds 0-1:
+# a cosine-decayed learning rate and a long budget (TOY n_iter) give the fine
+# detail the tight modes need; BiGAN needs z of the data's dimension and an
+# ALI-style discriminator with separate x and z paths (`d_split`); WGAN-GP needs a
+# smaller penalty than 10 on these toy sets (Gulrajani et al.'s gan_toy.py uses 0.1).
+# The other keys (g_bn, d_maxout, d_dropout, r1, gp, ...) are off: tried, no better.
 CONFIG = dict(z_dim=8, units=128, layers=3, batch=256, lr=1e-3, lr_final=0.02, beta_1=0.5,
-              beta_2=0.999, wgan_lr=1e-3, wgan_beta_1=0.5, wgan_beta_2=0.9, n_critic=5, penalty=10.0,
+              beta_2=0.999, wgan_lr=5e-4, wgan_beta_1=0.5, wgan_beta_2=0.9, wgan_lr_final=0.02,
+              n_critic=5, penalty=1.0, bigan_z_dim=2, d_split=1,
               g_units=0, g_layers=0, g_bn=0, d_units=0, d_layers=0, d_maxout=0, d_dropout=0.0,
-              d_lr_mult=1.0, r1=0.0, gp=0.0, bigan_pack=1)
+              d_lr_mult=1.0, r1=0.0, gp=0.0, bigan_pack=1, jit=0)
 
 
 # -- Networks -------------------------------------------------------------------
@@ -158,7 +165,7 @@ def train_toy(task, method, seed, n_iter, cfg=CONFIG):
     opts = {name: adam(cfg["lr"] * (cfg.get("d_lr_mult", 1.0) if name == "optimizer_d" else 1.0),
                        cfg["beta_1"], cfg["beta_2"], n_iter, cfg["lr_final"])
             for name in ("optimizer", "optimizer_d")}
-    run = dict(n_iter=n_iter, n_print=0)
+    run = dict(n_iter=n_iter, n_print=0, jit_compile=bool(cfg["jit"]))
     start = time.perf_counter()
     if method in ("GAN", "GAN (pack 2)"):
         m = 2 if method == "GAN (pack 2)" else 1
@@ -170,8 +177,15 @@ def train_toy(task, method, seed, n_iter, cfg=CONFIG):
     elif method == "BiGAN":
         enc = keras.Sequential([Scaled(1.0 / scale), generator_net(cfg, z_dim)], name="encoder")
         encoder = lambda x: enc(x, training=True)  # noqa: E731
-        joint = discriminator_net(cfg, name="discriminator")
-        disc = lambda x, z: joint(tf.concat([x / scale, z], axis=-1), training=True)  # noqa: E731
+        if cfg["d_split"]:   # ALI's discriminator: x and z paths, then a joint path
+            d_units = cfg["d_units"] or units
+            path_x, path_z = (leaky_mlp(d_units, 2, d_units, name=f"discriminator_{v}") for v in "xz")
+            joint = leaky_mlp(d_units, 1, 1, name="discriminator")
+            disc = lambda x, z: joint(tf.concat([path_x(x / scale, training=True),  # noqa: E731
+                                                 path_z(z, training=True)], axis=-1), training=True)
+        else:
+            joint = discriminator_net(cfg, name="discriminator")
+            disc = lambda x, z: joint(tf.concat([x / scale, z], axis=-1), training=True)  # noqa: E731
         decoder = lambda z: gen(z, training=True)  # noqa: E731
         inference = adinfer.BiGANInference({prior: encoder}, {decoder: x_train}, disc, pack=int(cfg["bigan_pack"]),
                                            batch_size=cfg["batch"], seed=seed,
@@ -180,11 +194,14 @@ def train_toy(task, method, seed, n_iter, cfg=CONFIG):
     else:  # WGAN-GP (Gulrajani et al.): 5 critic updates per generator update
         critic = keras.Sequential([Scaled(1.0 / scale), mlp(units, layers, 1)], name="critic")
         inference = adinfer.WGANInference({fake: x_train}, critic, batch_size=cfg["batch"], seed=seed)
-        wopts = dict(optimizer=adam(cfg["wgan_lr"], cfg["wgan_beta_1"], cfg["wgan_beta_2"]),
-                     optimizer_d=adam(cfg["wgan_lr"], cfg["wgan_beta_1"], cfg["wgan_beta_2"]))
         # The same number of network updates as GAN's n_iter simultaneous steps
         # (n_iter "Gen" + n_iter "Disc"): 2 n_iter / (n_critic + 1) iterations.
         run["n_iter"] = wgan_iterations(n_iter, cfg)
+        g_steps, d_steps = run["n_iter"], run["n_iter"] * cfg["n_critic"]
+        wopts = dict(optimizer=adam(cfg["wgan_lr"], cfg["wgan_beta_1"], cfg["wgan_beta_2"], g_steps,
+                                    cfg["wgan_lr_final"]),
+                     optimizer_d=adam(cfg["wgan_lr"], cfg["wgan_beta_1"], cfg["wgan_beta_2"], d_steps,
+                                      cfg["wgan_lr_final"]))
         inference.run(n_critic=cfg["n_critic"], penalty=cfg["penalty"], **wopts, **run)
     seconds = time.perf_counter() - start
     samples = gen(tf.random.normal([N_EVAL, z_dim]), training=False).numpy()
@@ -294,7 +311,8 @@ def plot_toy(task, samples_by_method, means, seed):
 
 # -- Digits ---------------------------------------------------------------------
 
-DIGITS = dict(z_dim=32, units=256, layers=2, batch=128, lr=2e-4, beta_1=0.5, classifier_epochs=60)
+DIGITS = dict(z_dim=32, units=256, layers=2, batch=128, lr=5e-4, lr_final=0.05, beta_1=0.5, classifier_epochs=60,
+              n_iter=6000)
 
 
 def digits_data():
@@ -329,8 +347,8 @@ def train_digits(x_train, seed, n_iter, cfg=DIGITS):
     inference = adinfer.GANInference({fake: x_train}, disc, batch_size=cfg["batch"], seed=seed)
     start = time.perf_counter()
     inference.run(n_iter=n_iter, n_print=0,
-                  optimizer=adam(cfg["lr"], cfg["beta_1"], 0.999),
-                  optimizer_d=adam(cfg["lr"], cfg["beta_1"], 0.999))
+                  optimizer=adam(cfg["lr"], cfg["beta_1"], 0.999, n_iter, cfg["lr_final"]),
+                  optimizer_d=adam(cfg["lr"], cfg["beta_1"], 0.999, n_iter, cfg["lr_final"]))
     seconds = time.perf_counter() - start
     return (lambda n: gen(tf.random.normal([n, cfg["z_dim"]]), training=False).numpy()), seconds
 
@@ -396,17 +414,28 @@ def report(args, toy_rows, digits_rows, digits_info, seeds, total_seconds):
              f"Command: `{args.command}` (total {total_seconds / 60:.1f} min).", ""]
     if toy_rows:
         c = CONFIG
+        b = method_config(CONFIG, "grid", "BiGAN")
+        tasks = list(args.iters)
+        iters = (" / ".join(tasks) + ": " + " / ".join(f"{args.iters[t]:,}" for t in tasks)
+                 + " simultaneous \"Gen\"+\"Disc\" updates per GAN/BiGAN run (WGAN-GP: "
+                 + " / ".join(f"{wgan_iterations(args.iters[t]):,}" for t in tasks)
+                 + f" iterations of {c['n_critic']} critic updates + 1 generator update, the same number "
+                   "of network updates)")
+        decay = (f", cosine-decayed to {c['lr_final']:g}× over the run" if c["lr_final"] < 1 else "")
+        wdecay = (f", cosine-decayed to {c['wgan_lr_final']:g}×" if c["wgan_lr_final"] < 1 else "")
         lines += [
-            f"**Mode coverage** — {len(seeds)} seed(s) ({', '.join(map(str, seeds))}), "
-            f"{args.n_iter} simultaneous \"Gen\"+\"Disc\" updates per GAN/BiGAN run; WGAN-GP gets the same "
-            f"number of network updates: {wgan_iterations(args.n_iter)} iterations of {c['n_critic']} "
-            f"critic updates + 1 generator update; batch {c['batch']}; metrics on "
-            f"{N_EVAL:,} generated samples; mean ± standard error over seeds; wall time = mean training "
-            f"seconds per run. Generator: z ~ N(0, I_{c['z_dim']}), {c['layers']}×{c['units']} ReLU MLP; "
-            f"discriminator: {c['layers']}×{c['units']} LeakyReLU(0.2) MLP (BiGAN: on [x, z]; encoder "
-            f"{c['layers']}×{c['units']} ReLU); grid networks work in data/4 units. Adam({c['lr']:g}, "
-            f"β=({c['beta_1']}, {c['beta_2']})) for both groups; WGAN-GP: Adam({c['wgan_lr']:g}, "
-            f"β=({c['wgan_beta_1']}, {c['wgan_beta_2']})), penalty {c['penalty']:g}, ReLU critic.",
+            f"**Mode coverage** — {len(seeds)} seed(s) ({', '.join(map(str, seeds))}); {iters}; batch "
+            f"{c['batch']}; metrics on {N_EVAL:,} generated samples; mean ± standard error over seeds; wall "
+            f"time = mean training seconds per run (single-threaded, {args.jobs} run(s) in parallel). "
+            f"GAN: generator z ~ N(0, I_{c['z_dim']}), {c['layers']}×{c['units']} ReLU MLP; discriminator "
+            f"{c['layers']}×{c['units']} LeakyReLU(0.2) MLP (pack 2: on two samples concatenated). BiGAN: "
+            f"z ~ N(0, I_{b['z_dim']}), decoder and encoder {b['layers']}×{b['units']} ReLU MLPs; "
+            + ("ALI-style joint discriminator: x and z each through 2×" + str(b["d_units"] or b["units"])
+               + " LeakyReLU layers, concatenated, then 1 more hidden layer"
+               if b["d_split"] else "discriminator on [x, z]")
+            + f". Networks work in data/4 units on the grid. Adam({c['lr']:g}, β=({c['beta_1']}, "
+            f"{c['beta_2']})){decay}, for both groups; WGAN-GP: Adam({c['wgan_lr']:g}, β=({c['wgan_beta_1']}, "
+            f"{c['wgan_beta_2']})){wdecay}, penalty {c['penalty']:g}, {c['layers']}×{c['units']} ReLU critic.",
             "",
             "| data set | method | modes covered | high-quality % | reverse KL | wall time (s) |",
             "|---|---|---|---|---|---|",
@@ -419,7 +448,8 @@ def report(args, toy_rows, digits_rows, digits_info, seeds, total_seconds):
             f"layer (64 units) of a 64-128-64-10 Keras MLP classifier trained on the train split "
             f"(held-out accuracy {100 * digits_info['accuracy']:.1f}%; classifier score of the held-out "
             f"digits {digits_info['test_cs']:.2f}). GAN: unconditional MLP ({d['layers']}×{d['units']}, "
-            f"z dim {d['z_dim']}, tanh output), batch {d['batch']}, Adam({d['lr']:g}, β1={d['beta_1']}), "
+            f"z dim {d['z_dim']}, tanh output), batch {d['batch']}, Adam({d['lr']:g}, β1={d['beta_1']})"
+            + (f" cosine-decayed to {d['lr_final']:g}×" if d["lr_final"] < 1 else "") + ", "
             f"{args.n_iter_digits} simultaneous updates. {digits_info['n_gen']} generated digits (as many "
             f"as the train split) vs the held-out digits; kernel distance in blocks of ≤ 200 "
             f"(± its block standard error; GAN row: ± over seeds); FD/CS ± standard error over seeds.",
@@ -453,9 +483,9 @@ def main(argv=None):
     parser.add_argument("--write", action="store_true", help="with --quick: also rewrite RESULTS.md")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5; quick 1)")
     parser.add_argument("--n-iter", type=int, default=None,
-                        help="updates per toy run (default 2500; quick 30)")
+                        help="updates per toy run (default: ring 20000, grid 36000; quick 30)")
     parser.add_argument("--n-iter-digits", type=int, default=None,
-                        help="updates per digits run (default 2500; quick 30)")
+                        help="updates per digits run (default 6000; quick 30)")
     parser.add_argument("--jobs", type=int, default=None,
                         help="parallel single-threaded training processes for the toy runs "
                              "(default: 2, or 1 with --quick)")
@@ -483,8 +513,7 @@ def main(argv=None):
     n_seeds = args.seeds or (1 if args.quick else 5)
     if n_seeds < 1:
         parser.error("--seeds must be positive")
-    args.n_iter = args.n_iter or (30 if args.quick else 2500)
-    args.n_iter_digits = args.n_iter_digits or (30 if args.quick else 2500)
+    args.n_iter_digits = args.n_iter_digits or (30 if args.quick else DIGITS["n_iter"])
     args.figures = not args.quick
     if args.quick:
         CONFIG["n_train"] = 4096    # a smaller shuffle buffer: the smoke run is all start-up
@@ -498,11 +527,12 @@ def main(argv=None):
     toy_tasks = [task for task in ("ring", "grid") if task in tasks]
     # Slowest first, so that the workers finish together.
     order = sorted(((t, m) for t in toy_tasks for m in methods), key=lambda tm: tm[1] != "BiGAN")
-    jobs = [(t, m, seed, args.n_iter, dict(CONFIG)) for t, m in order for seed in seeds]
+    args.iters = {t: args.n_iter or (30 if args.quick else TOY[t]["n_iter"]) for t in toy_tasks}
+    jobs = [(t, m, seed, args.iters[t], dict(CONFIG)) for t, m in order for seed in seeds]
     trained = train_all(jobs, args.jobs) if jobs else {}
     toy_rows = []
     for task in toy_tasks:
-        toy_rows += toy_benchmark(task, seeds, args.n_iter, args.figures, methods, trained)
+        toy_rows += toy_benchmark(task, seeds, args.iters[task], args.figures, methods, trained)
     digits_rows, digits_info = [], None
     if "digits" in tasks:
         digits_rows, digits_info = digits_benchmark(seeds, args.n_iter_digits, args.figures,

@@ -247,13 +247,10 @@ def hand_step(model, jit=False):
     opts = optimizers()
     iterator = iter(pipeline(model))
 
-    @tf.function(jit_compile=jit)
-    def step():
-        return hand_update(model, gen, disc, opts, next(iterator))
-
+    update = lambda x: hand_update(model, gen, disc, opts, x)
     if jit:  # XLA cannot hold the iterator op: read it outside the compiled update
-        update = tf.function(lambda x: hand_update(model, gen, disc, opts, x), jit_compile=True)
-        step = tf.function(lambda: update(next(iterator)))
+        update = tf.function(update, jit_compile=True)
+    step = tf.function(lambda: update(next(iterator)))
 
     def train(n):
         for _ in range(n):

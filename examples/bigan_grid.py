@@ -1,9 +1,22 @@
 """BiGAN on the 25-Gaussian grid: samples, reconstructions and mode coverage.
 
-A decoder maps z ~ N(0, I) to the plane, an encoder maps the plane back, and a
+A decoder maps z ~ N(0, I_2) to the plane, an encoder maps the plane back, and a
 joint discriminator D(x, z) tells (decoder(z), z) from (x, encoder(x)). The
 picture shows data, generated samples, and reconstructions decoder(encoder(x));
 the script prints modes covered and the high-quality fraction (REFERENCE.md).
+
+What makes BiGAN work on this grid (std 0.05, benchmarks/quality.py):
+  * an ALI-style discriminator (Dumoulin et al., 2017) with separate x and z
+    paths joined by a last hidden layer; a plain MLP on [x, z] spreads the
+    samples uniformly over the square (~2-7% high quality);
+  * z of the data's dimension (2): the encoder's image of 2-D data is a 2-D
+    sheet, which a larger-z discriminator tells from the prior at once;
+  * many updates with a decaying learning rate: the modes are tight, so the
+    fine detail comes late (cosine decay from 1e-3 to 2e-5);
+  * networks working in data/4 units (the grid spans [-4, 4]);
+  * packing (PacGAN, `pack=2`): the joint discriminator judges two pairs at
+    once. Seed 0, 20,000 updates (~2 min on 2 CPU cores): 25/25 modes, 92%
+    high quality with `--pack 2`; 17/25 modes, 92% with `--pack 1`.
 
     python examples/bigan_grid.py --out bigan_grid.png
 """
@@ -18,6 +31,7 @@ import adinfer
 from adinfer import datasets, metrics
 
 Z_DIM = 2
+SCALE = 4.0   # the networks see data / SCALE
 
 
 def mlp(out, hidden=128, depth=3):
@@ -25,27 +39,44 @@ def mlp(out, hidden=128, depth=3):
                             + [keras.layers.Dense(out)])
 
 
+def leaky_mlp(out, hidden=128, depth=2):
+    layers = []
+    for _ in range(depth):
+        layers += [keras.layers.Dense(hidden), keras.layers.LeakyReLU(0.2)]
+    return keras.Sequential(layers + [keras.layers.Dense(out)])
+
+
+def adam(lr, n_iter):
+    return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, n_iter, alpha=0.02),
+                                 beta_1=0.5)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-iter", type=int, default=6000)
+    parser.add_argument("--n-iter", type=int, default=20000)
+    parser.add_argument("--pack", type=int, default=2,
+                        help="PacGAN packing of the joint discriminator (1: plain BiGAN)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="bigan_grid.png")
     args = parser.parse_args()
     keras.utils.set_random_seed(args.seed)
 
-    x_train = datasets.grid(20000, seed=args.seed)
+    x_train = datasets.grid(100_000, seed=args.seed)
     means, std = datasets.mixture_params("grid")
-    encoder, decoder = mlp(Z_DIM), mlp(2)
-    joint = mlp(1, hidden=256)
-    discriminator = lambda x, z: joint(tf.concat([x, z], axis=-1))
+    enc, dec = mlp(Z_DIM), mlp(2)
+    encoder = lambda x: enc(x / SCALE)
+    decoder = lambda z: SCALE * dec(z)
+    # ALI's discriminator: a path for x, a path for z, a joint path on both.
+    path_x, path_z, joint = leaky_mlp(128), leaky_mlp(128), leaky_mlp(1, depth=1)
+    discriminator = lambda x, z: joint(tf.concat([path_x(x / SCALE), path_z(z)], axis=-1))
     prior = lambda n: tf.random.normal([n, Z_DIM])
 
     inference = adinfer.BiGANInference(latent_vars={prior: encoder}, data={decoder: x_train},
-                                       discriminator=discriminator, batch_size=256, seed=args.seed)
+                                       discriminator=discriminator, pack=args.pack, batch_size=256,
+                                       seed=args.seed)
     start = time.time()
-    inference.run(n_iter=args.n_iter, n_print=args.n_iter // 10,
-                  optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                  optimizer_d=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    inference.run(n_iter=args.n_iter, n_print=max(1, args.n_iter // 10),
+                  optimizer=adam(1e-3, args.n_iter), optimizer_d=adam(1e-3, args.n_iter))
     seconds = time.time() - start
 
     samples = decoder(prior(2500)).numpy()

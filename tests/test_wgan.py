@@ -204,39 +204,6 @@ class WGANClipTest(tf.test.TestCase):
         self.assertGreater(float(critic.largest), 0.05)
 
 
-class WGANConvergenceTest(tf.test.TestCase):
-
-    def test_wgan_gp_fits_normal(self):
-        """WGAN-GP on N(4, 0.5): learned mean within 0.1 of 4 and std within 0.1 of 0.5.
-
-        Penalty 0.1 as in Edward's WGAN-GP example, 5 critic steps per generator step.
-        Seen: mean 3.983, std 0.488 (seeds 1 and 2 of keras: 4.017/0.482, 3.983/0.511);
-        the untrained generator gives a mean near 0. With penalty 1 or 10 and the same
-        budget the mean was still 0.3-1.7 away: the stiffer critic learns more slowly.
-        """
-        keras.utils.set_random_seed(0)
-        x_train = np.random.default_rng(0).normal(4.0, 0.5, size=(5000, 1)).astype(np.float32)
-        generator = keras.Sequential([keras.layers.Dense(16, "relu"), keras.layers.Dense(1)])
-        critic = keras.Sequential([keras.layers.Dense(64, "tanh"), keras.layers.Dense(64, "tanh"),
-                                   keras.layers.Dense(1)])
-        fake = lambda n: generator(tf.random.normal([n, 1]))
-        inference = adinfer.WGANInference({fake: x_train}, critic, batch_size=256, seed=0)
-
-        def moments():
-            samples = generator(tf.random.normal([20000, 1])).numpy()
-            return samples.mean(), samples.std()
-
-        inference.initialize()  # builds the networks
-        mean, std = moments()
-        self.assertFalse(abs(mean - 4.0) < 0.1 and abs(std - 0.5) < 0.1)
-        inference.run(n_iter=1000, n_print=0, n_critic=5, penalty=0.1,
-                      optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5, beta_2=0.9),
-                      optimizer_d=keras.optimizers.Adam(2e-3, beta_1=0.5, beta_2=0.9))
-        mean, std = moments()
-        self.assertAllClose(mean, 4.0, atol=0.1)
-        self.assertAllClose(std, 0.5, atol=0.1)
-
-
 class WGANArgumentTest(tf.test.TestCase):
 
     def setUp(self):

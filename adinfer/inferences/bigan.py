@@ -1,6 +1,4 @@
 """Bidirectional GANs (Donahue et al., 2017; Dumoulin et al., 2017)."""
-import tensorflow as tf
-
 from adinfer.inferences.gan import GANInference, _check_like, _concat, _penalty_arguments, pack
 
 
