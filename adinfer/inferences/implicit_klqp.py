@@ -136,6 +136,8 @@ class ImplicitKLqp(Inference):
         self.ratio_loss = _log_loss
         self.scale = 1.0
 
+    _objective_args = ("ratio_loss", "scale")
+
     def initialize(self, ratio_loss="log", *args, scale=None, **kwargs):
         """
         Args:
@@ -155,16 +157,7 @@ class ImplicitKLqp(Inference):
             raise TypeError("ratio_loss must be 'log', 'hinge' or a callable fn(r_p, r_q), "
                             f"got {type(ratio_loss).__name__}.")
         scale = self._check_scale(scale)
-        before = self.ratio_loss, self.scale
-        self.ratio_loss, self.scale = ratio_loss_fn, scale  # read when the steps are traced
-        try:
-            super().initialize(*args, **kwargs)
-        except Exception:
-            self.ratio_loss, self.scale = before
-            raise
-
-    def _trace_config(self):
-        return super()._trace_config() + (id(self.ratio_loss), self.scale)
+        self._initialize_with({"ratio_loss": ratio_loss_fn, "scale": scale}, *args, **kwargs)
 
     def _check_scale(self, scale):
         if scale is None:

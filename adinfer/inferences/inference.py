@@ -67,6 +67,8 @@ class Inference:
         self._writer = None
         self._compiled, self._traced_config = {}, None
 
+    _objective_args = ()  # attributes a subclass's `initialize` sets (see `_initialize_with`)
+
     # -- What a subclass states -------------------------------------------------
 
     def objectives(self, x_true):
@@ -77,13 +79,29 @@ class Inference:
     def after_update(self, group):
         """Called in the compiled step after `group`'s variables were updated."""
 
+    def _initialize_with(self, objective_args, *args, **kwargs):
+        """`Inference.initialize(*args, **kwargs)` for a subclass whose `initialize`
+        takes objective arguments (`{attribute: value}`, already validated): they
+        are set first, as the steps read them when traced, join the trace
+        configuration, and are restored if `initialize` refuses its arguments."""
+        before = {name: getattr(self, name) for name in objective_args}
+        self.__dict__.update(objective_args)
+        try:
+            Inference.initialize(self, *args, **kwargs)
+        except Exception:
+            self.__dict__.update(before)
+            raise
+
     def _trace_config(self):
         """What the compiled steps read when traced; `initialize` retraces them
-        when it changes. A subclass whose `initialize` takes objective arguments
-        adds them. Objects enter by id (`initialize` holds them, so ids stay unique)."""
+        when it changes. Objects enter by id (`initialize` holds them, so ids stay
+        unique), as do callable objective arguments."""
+        objective_args = tuple(id(v) if callable(v) else v for v in
+                               (getattr(self, name) for name in self._objective_args))
         return (tuple(id(x) for x in (self.optimizers["Gen"], self.optimizers["Disc"], self._writer)),
                 tuple(tuple(id(v) for v in self.variables[g]) for g in GROUPS),
-                self.n_print if self._writer is not None else None, self.debug, self.jit_compile)
+                self.n_print if self._writer is not None else None, self.debug, self.jit_compile,
+                objective_args)
 
     # -- Calling programs in their group ---------------------------------------
 

@@ -50,6 +50,8 @@ class WGANInference(GANInference):
                          batch_size=batch_size, seed=seed)
         self.clip = None
 
+    _objective_args = ("gradient_penalty_weight", "clip")
+
     def initialize(self, penalty=10.0, clip=None, *args, **kwargs):
         """
         Args:
@@ -65,18 +67,8 @@ class WGANInference(GANInference):
             if not math.isfinite(clip) or clip <= 0:
                 raise ValueError(f"clip must be None or a finite positive number, got {clip!r}.")
             clip = float(clip)
-        # Read when the steps are traced, which `initialize` makes happen anew;
-        # restored if `initialize` refuses its arguments.
-        before = self.gradient_penalty_weight, self.clip
-        self.gradient_penalty_weight, self.clip = penalty or None, clip
-        try:
-            super().initialize(*args, **kwargs)
-        except Exception:
-            self.gradient_penalty_weight, self.clip = before
-            raise
-
-    def _trace_config(self):
-        return super()._trace_config() + (self.gradient_penalty_weight, self.clip)
+        self._initialize_with({"gradient_penalty_weight": penalty or None, "clip": clip},
+                              *args, **kwargs)
 
     def after_update(self, group):
         if group == "Disc" and self.clip is not None:
