@@ -1,5 +1,5 @@
 """Bidirectional GANs (Donahue et al., 2017; Dumoulin et al., 2017)."""
-from adinfer.inferences.gan import GANInference, _check_like, _concat, _penalty_arguments, pack
+from adinfer.inferences.gan import GANInference, _check_like, _concat, pack
 
 
 class BiGANInference(GANInference):
@@ -54,8 +54,6 @@ class BiGANInference(GANInference):
           gradient_penalty_one_sided, r1_penalty_weight: penalties on the
             joint critic, as in `GANInference` (see the class docstring).
         """
-        _penalty_arguments(gradient_penalty_weight, gradient_penalty_target,
-                           gradient_penalty_one_sided, r1_penalty_weight)
         if not isinstance(latent_vars, dict):
             raise TypeError("latent_vars must have type dict.")
         if len(latent_vars) != 1:
@@ -82,12 +80,12 @@ class BiGANInference(GANInference):
         _check_like(z_fake, z_true, "latent_vars: the encoder's output encoder(x)",
                     "the prior's draws (the key of latent_vars)")
         _check_like(x_fake, x_true, "data: the decoder's output decoder(z)", "the observed batch")
-        m = self.pack
-        d_true = self.call("Disc", self.discriminator, pack(x_fake, m), pack(z_true, m))
-        d_fake = self.call("Disc", self.discriminator, pack(x_true, m), pack(z_fake, m))
-        loss_d = self.discriminator_loss(d_true, d_fake)
         # Edward's labels: (x_fake, z_true) is the critic's "real" side (R1's).
-        loss_d += self.penalties((pack(x_fake, m), pack(z_true, m)),
-                                 (pack(x_true, m), pack(z_fake, m)), loss_d.dtype)
+        pair_true = (pack(x_fake, self.pack), pack(z_true, self.pack))
+        pair_fake = (pack(x_true, self.pack), pack(z_fake, self.pack))
+        d_true = self.call("Disc", self.discriminator, *pair_true)
+        d_fake = self.call("Disc", self.discriminator, *pair_fake)
+        loss_d = self.discriminator_loss(d_true, d_fake)
+        loss_d += self.penalties(pair_true, pair_fake, loss_d.dtype)
         loss = self.discriminator_loss(d_fake, d_true)  # labels swapped
         return loss, loss_d, _concat(d_true, d_fake)

@@ -103,10 +103,11 @@ class GANInference(Inference):
     def objectives(self, x_true):
         x_fake = self.call("Gen", self.fake, self.batch_size_of(x_true))
         _check_like(x_fake, x_true, "data: the generated batch fake(batch_size)", "the observed batch")
-        d_true = self.call("Disc", self.discriminator, pack(x_true, self.pack))
-        d_fake = self.call("Disc", self.discriminator, pack(x_fake, self.pack))
+        x_true, x_fake = pack(x_true, self.pack), pack(x_fake, self.pack)
+        d_true = self.call("Disc", self.discriminator, x_true)
+        d_fake = self.call("Disc", self.discriminator, x_fake)
         loss_d = self.discriminator_loss(d_true, d_fake)
-        loss_d += self.penalties(pack(x_true, self.pack), pack(x_fake, self.pack), loss_d.dtype)
+        loss_d += self.penalties(x_true, x_fake, loss_d.dtype)
         loss = self.generator_loss(d_true, d_fake)
         return loss, loss_d, _concat(d_true, d_fake)
 

@@ -373,8 +373,10 @@ class Inference:
             self.optimizers[g].apply_gradients(zip(grads[g], self.variables[g]))
             self.after_update(g)
         zero = tf.zeros_like(loss)
+        # Gradient norms only feed summaries: no work for them without a writer.
+        norms = {g: tf.linalg.global_norm(grads[g]) for g in groups} if self._writer is not None else {}
         return ((loss if "Gen" in groups else zero), (loss_d if "Disc" in groups else zero),
-                d_outputs, {g: tf.linalg.global_norm(grads[g]) for g in groups})
+                d_outputs, norms)
 
     def _step(self, groups, fed):
         """One update inside a compiled function: read a batch, step, summarise."""
