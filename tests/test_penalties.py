@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 import adinfer
+import mirrors
 
 BATCH = 6
 
@@ -49,20 +50,11 @@ class GANNets:
         return self.z @ w + b
 
     def np_disc(self, x):
-        h = x
-        if len(self.disc.layers) == 2:
-            w, b = self.disc.layers[0].get_weights()
-            h = np.tanh(x @ w + b)
-        w, b = self.disc.layers[-1].get_weights()
-        return (h @ w + b)[:, 0]
+        return mirrors.dense_net(self.disc.layers, x)
 
     def np_grad_sq(self, x):
         """‖∇x D(x)‖² per sample."""
-        if len(self.disc.layers) == 1:
-            return np.full(len(x), np.sum(self.disc.layers[0].get_weights()[0] ** 2))
-        (w1, b1), (w2, _) = [layer.get_weights() for layer in self.disc.layers]
-        h = np.tanh(x @ w1 + b1)
-        return np.sum((((1 - h ** 2) * w2[:, 0]) @ w1.T) ** 2, axis=1)
+        return np.sum(mirrors.input_gradient(self.disc.layers, x) ** 2, axis=1)
 
 
 def gan_values(nets, **kwargs):

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 import adinfer
+import mirrors
 
 BATCH = 6
 W = np.array([[0.6], [1.3]], np.float32)   # linear critic D(x) = w.x + b, |w| = 1.432
@@ -40,21 +41,11 @@ class Networks:
         return self.z @ w + b
 
     def np_critic(self, x):
-        h = x
-        for layer in self.critic.layers[:-1]:
-            w, b = layer.get_weights()
-            h = np.tanh(h @ w + b)
-        w, b = self.critic.layers[-1].get_weights()
-        return (h @ w + b)[:, 0]
+        return mirrors.dense_net(self.critic.layers, x)
 
     def np_grad_norm(self, x):
         """‖∇x D(x)‖₂ per sample, for the one-hidden-layer tanh critic (or linear)."""
-        if len(self.critic.layers) == 1:
-            return np.full(len(x), np.linalg.norm(self.critic.layers[0].get_weights()[0]))
-        (w1, b1), (w2, _) = [layer.get_weights() for layer in self.critic.layers]
-        h = np.tanh(x @ w1 + b1)
-        grads = ((1 - h ** 2) * w2[:, 0]) @ w1.T
-        return np.linalg.norm(grads, axis=1)
+        return np.linalg.norm(mirrors.input_gradient(self.critic.layers, x), axis=1)
 
 
 def values(nets, x_true, **initialize_kwargs):
