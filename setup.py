@@ -4,7 +4,7 @@ setup(
     name="adinfer",
     version="0.1.0",
     description="Adversarial inference in TensorFlow 2: the successor of Edward's GAN "
-                "inferences and TF-GAN.",
+    "inferences and TF-GAN.",
     long_description=open("README.md").read() if __import__("os").path.exists("README.md") else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["adinfer", "adinfer.*"]),

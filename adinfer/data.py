@@ -9,6 +9,7 @@ A value bound to a model is one of
 * a placeholder (`adinfer.placeholder` or `keras.Input`): fed by the caller
   with `update(feed_dict={x_ph: batch})`.
 """
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -38,7 +39,9 @@ class Placeholder:
         return self.spec.dtype
 
     def __repr__(self):
-        return f"adinfer.placeholder(shape={self.shape}, dtype={self.dtype.name}, name={self.name!r})"
+        return (
+            f"adinfer.placeholder(shape={self.shape}, dtype={self.dtype.name}, name={self.name!r})"
+        )
 
 
 def placeholder(shape, dtype=tf.float32, name=None):
@@ -61,8 +64,9 @@ class Stream:
     iterator over a `tf.data` pipeline read inside the compiled step."""
 
     def __init__(self, value, batch_size=None, seed=None, name="data"):
-        if batch_size is not None and (not isinstance(batch_size, int)
-                                       or isinstance(batch_size, bool) or batch_size < 1):
+        if batch_size is not None and (
+            not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
+        ):
             raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
         self.name = name
         self.placeholder = as_placeholder(value) if is_placeholder(value) else None
@@ -88,7 +92,9 @@ class Stream:
                 array = np.asarray(array, np.float32)
             array = tf.convert_to_tensor(array)
             if array.shape.rank is None or array.shape.rank == 0:
-                raise ValueError(f"{name} must have a first axis of examples, got shape {array.shape}.")
+                raise ValueError(
+                    f"{name} must have a first axis of examples, got shape {array.shape}."
+                )
             n = int(array.shape[0])
             if batch_size is None:
                 dataset = tf.data.Dataset.from_tensors(array).repeat()
@@ -101,9 +107,12 @@ class Stream:
         else:
             raise TypeError(
                 f"{name} must be a NumPy array, a tf.Tensor, a tf.data.Dataset or a placeholder "
-                f"(adinfer.placeholder or keras.Input), got {type(value).__name__}.")
+                f"(adinfer.placeholder or keras.Input), got {type(value).__name__}."
+            )
         if not isinstance(dataset.element_spec, tf.TensorSpec):
-            raise TypeError(f"{name}: a dataset must yield single tensors, got {dataset.element_spec}.")
+            raise TypeError(
+                f"{name}: a dataset must yield single tensors, got {dataset.element_spec}."
+            )
         self.dataset = dataset.prefetch(tf.data.AUTOTUNE)
         self.spec = self.dataset.element_spec
         self.iterator = iter(self.dataset)
@@ -134,11 +143,14 @@ class Stream:
         try:  # as TF1's feed_dict: numbers are cast to the placeholder's dtype
             value = tf.cast(tf.convert_to_tensor(value), self.spec.dtype)
         except (TypeError, ValueError, tf.errors.UnimplementedError) as e:
-            raise TypeError(f"feed_dict: {self._key!r} expects dtype {self.spec.dtype.name}; "
-                            f"cannot use the value fed ({e}).") from None
+            raise TypeError(
+                f"feed_dict: {self._key!r} expects dtype {self.spec.dtype.name}; "
+                f"cannot use the value fed ({e})."
+            ) from None
         if not self.spec.shape.is_compatible_with(value.shape):
-            raise ValueError(f"feed_dict: {self._key!r} expects shape {self.spec.shape}, "
-                             f"got {value.shape}.")
+            raise ValueError(
+                f"feed_dict: {self._key!r} expects shape {self.spec.shape}, got {value.shape}."
+            )
         return (value,)
 
     def next(self, fed):

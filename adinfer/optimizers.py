@@ -1,4 +1,5 @@
 """Edward's optimizer argument, mapped onto Keras optimizers."""
+
 import keras
 
 # Edward's names; `momentum` used 0.9.
@@ -26,10 +27,14 @@ def build(optimizer, argument="optimizer"):
         return keras.optimizers.Adam(schedule)
     if isinstance(optimizer, str):
         if optimizer.lower() not in _BY_NAME:
-            raise ValueError(f"{argument}: unknown optimizer {optimizer!r}; "
-                             f"expected one of {sorted(_BY_NAME)} or a keras.optimizers.Optimizer.")
+            raise ValueError(
+                f"{argument}: unknown optimizer {optimizer!r}; "
+                f"expected one of {sorted(_BY_NAME)} or a keras.optimizers.Optimizer."
+            )
         return _BY_NAME[optimizer.lower()](learning_rate=0.01)
     if isinstance(optimizer, keras.optimizers.Optimizer):
         return optimizer
-    raise TypeError(f"{argument} must be a keras.optimizers.Optimizer, a name or None, "
-                    f"got {type(optimizer).__name__}.")
+    raise TypeError(
+        f"{argument} must be a keras.optimizers.Optimizer, a name or None, "
+        f"got {type(optimizer).__name__}."
+    )

@@ -11,6 +11,7 @@ neither, so adinfer finds each group by *running* its programs:
   its closure, globals or `self` refer to) give the trainable flags, the weight
   regularizers and the activity losses of the group.
 """
+
 import collections
 import inspect
 import functools
@@ -106,7 +107,9 @@ def find_layers(program, depth=3):
 
     visit(program, depth)
     # Keep the outermost layers only, so a nested layer is never counted twice.
-    nested = {id(sub) for layer in found.values() for sub in layer._flatten_layers(include_self=False)}
+    nested = {
+        id(sub) for layer in found.values() for sub in layer._flatten_layers(include_self=False)
+    }
     return [layer for key, layer in found.items() if key not in nested]
 
 

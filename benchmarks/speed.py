@@ -34,6 +34,7 @@ load from other processes on the machine cancels as far as possible).
 Memory: peak resident memory (ru_maxrss) of a fresh process doing
 `run(n_iter=1000)` and of one doing `run(n_iter=10000)`.
 """
+
 import argparse
 import os
 import platform
@@ -65,6 +66,7 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 
 # -- Models ------------------------------------------------------------------
 
+
 def mlp(sizes, name):
     layers = [keras.Input((sizes[0],))]
     layers += [keras.layers.Dense(n, "relu") for n in sizes[1:-1]]
@@ -85,35 +87,56 @@ class JointD(keras.Model):
 
 def dcgan_nets(z_dim):
     lrelu = lambda: keras.layers.LeakyReLU(0.2)
-    gen = keras.Sequential([
-        keras.Input((z_dim,)),
-        keras.layers.Dense(7 * 7 * 64), lrelu(),
-        keras.layers.Reshape((7, 7, 64)),
-        keras.layers.Conv2DTranspose(64, 4, 2, "same"), lrelu(),      # 14x14x64
-        keras.layers.Conv2DTranspose(32, 4, 2, "same"), lrelu(),      # 28x28x32
-        keras.layers.Conv2D(1, 5, padding="same", activation="tanh"),  # 28x28x1
-    ], name="generator")
-    disc = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(32, 4, 2, "same"), lrelu(),               # 14x14x32
-        keras.layers.Conv2D(64, 4, 2, "same"), lrelu(),               # 7x7x64
-        keras.layers.Flatten(),
-        keras.layers.Dense(1),
-    ], name="discriminator")
+    gen = keras.Sequential(
+        [
+            keras.Input((z_dim,)),
+            keras.layers.Dense(7 * 7 * 64),
+            lrelu(),
+            keras.layers.Reshape((7, 7, 64)),
+            keras.layers.Conv2DTranspose(64, 4, 2, "same"),
+            lrelu(),  # 14x14x64
+            keras.layers.Conv2DTranspose(32, 4, 2, "same"),
+            lrelu(),  # 28x28x32
+            keras.layers.Conv2D(1, 5, padding="same", activation="tanh"),  # 28x28x1
+        ],
+        name="generator",
+    )
+    disc = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 4, 2, "same"),
+            lrelu(),  # 14x14x32
+            keras.layers.Conv2D(64, 4, 2, "same"),
+            lrelu(),  # 7x7x64
+            keras.layers.Flatten(),
+            keras.layers.Dense(1),
+        ],
+        name="discriminator",
+    )
     return gen, disc
 
 
 def torch_dcgan(z_dim):
     nn = torch.nn
     gen = nn.Sequential(
-        nn.Linear(z_dim, 7 * 7 * 64), nn.LeakyReLU(0.2), nn.Unflatten(1, (64, 7, 7)),
-        nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(32, 1, 5, padding=2), nn.Tanh())
+        nn.Linear(z_dim, 7 * 7 * 64),
+        nn.LeakyReLU(0.2),
+        nn.Unflatten(1, (64, 7, 7)),
+        nn.ConvTranspose2d(64, 64, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.ConvTranspose2d(64, 32, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(32, 1, 5, padding=2),
+        nn.Tanh(),
+    )
     disc = nn.Sequential(
-        nn.Conv2d(1, 32, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(32, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(7 * 7 * 64, 1))
+        nn.Conv2d(1, 32, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(32, 64, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(7 * 7 * 64, 1),
+    )
     return gen, disc
 
 
@@ -125,6 +148,7 @@ def TorchJointD(x_dim, z_dim):
 
         def forward(self, x, z):
             return self.net(torch.cat([x, z], 1))
+
     return Joint()
 
 
@@ -150,11 +174,18 @@ class Model:
             return dcgan_nets(self.z_dim)
         x_dim = self.data.shape[1]
         if self.kind == "gan":
-            return (mlp([self.z_dim, 128, 128, x_dim], "generator"),
-                    mlp([x_dim, 128, 128, 1], "discriminator"))
+            return (
+                mlp([self.z_dim, 128, 128, x_dim], "generator"),
+                mlp([x_dim, 128, 128, 1], "discriminator"),
+            )
         # BiGAN: Gen = (decoder, encoder), Disc = D(x, z)
-        return ((mlp([self.z_dim, 128, 128, x_dim], "decoder"), mlp([x_dim, 128, 128, self.z_dim], "encoder")),
-                JointD(x_dim, self.z_dim))
+        return (
+            (
+                mlp([self.z_dim, 128, 128, x_dim], "decoder"),
+                mlp([x_dim, 128, 128, self.z_dim], "encoder"),
+            ),
+            JointD(x_dim, self.z_dim),
+        )
 
     def torch_nets(self):
         torch.manual_seed(0)
@@ -163,8 +194,10 @@ class Model:
         x_dim = self.data.shape[1]
         if self.kind == "gan":
             return torch_mlp([self.z_dim, 128, 128, x_dim]), torch_mlp([x_dim, 128, 128, 1])
-        return ((torch_mlp([self.z_dim, 128, 128, x_dim]), torch_mlp([x_dim, 128, 128, self.z_dim])),
-                TorchJointD(x_dim, self.z_dim))
+        return (
+            (torch_mlp([self.z_dim, 128, 128, x_dim]), torch_mlp([x_dim, 128, 128, self.z_dim])),
+            TorchJointD(x_dim, self.z_dim),
+        )
 
     def prior(self, n):
         return tf.random.normal([n, self.z_dim])
@@ -197,6 +230,7 @@ def models():
 
 
 # -- The objective, written by hand (contenders a, b, e) ----------------------
+
 
 def ce(label, logits):
     return tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits)
@@ -242,6 +276,7 @@ def pipeline(model):
 
 # -- Contenders: each returns `train(n)`, doing n steps ------------------------
 
+
 def hand_step(model, jit=False):
     gen, disc = model.nets()
     opts = optimizers()
@@ -255,6 +290,7 @@ def hand_step(model, jit=False):
     def train(n):
         for _ in range(n):
             step()
+
     return train
 
 
@@ -275,6 +311,7 @@ def hand_loop(model, jit=False):
     def train(n):
         for _ in range(n // LOOP):
             loop()
+
     return train
 
 
@@ -282,8 +319,9 @@ def adinfer_inference(model):
     gen, disc = model.nets()
     if model.kind == "bigan":
         decoder, encoder = gen
-        return adinfer.BiGANInference({model.prior: encoder}, {decoder: model.data}, disc,
-                                      batch_size=model.batch, seed=0)
+        return adinfer.BiGANInference(
+            {model.prior: encoder}, {decoder: model.data}, disc, batch_size=model.batch, seed=0
+        )
     fake = lambda n: gen(model.prior(n))
     return adinfer.GANInference({fake: model.data}, disc, batch_size=model.batch, seed=0)
 
@@ -296,6 +334,7 @@ def adinfer_update(model, jit=False):
     def train(n):
         for _ in range(n):
             inference.update()
+
     return train
 
 
@@ -306,6 +345,7 @@ def adinfer_run(model, jit=False):
     def train(n):
         with open(os.devnull, "w") as devnull, _stdout_to(devnull):
             inference.run(n_iter=n, optimizer=opt, optimizer_d=opt_d, jit_compile=jit)
+
     return train
 
 
@@ -352,6 +392,7 @@ def keras_fit(model):
 
     def train(n):
         gan.fit(dataset, epochs=1, steps_per_epoch=n, verbose=0, shuffle=False)
+
     return train
 
 
@@ -365,14 +406,16 @@ def torch_eager(model):
     disc_params = list(disc.parameters())
     opt = torch.optim.Adam(gen_params, LR, betas=(BETA_1, 0.999))
     opt_d = torch.optim.Adam(disc_params, LR, betas=(BETA_1, 0.999))
-    data = torch.from_numpy(model.data if model.kind != "dcgan" else model.data.transpose(0, 3, 1, 2).copy())
+    data = torch.from_numpy(
+        model.data if model.kind != "dcgan" else model.data.transpose(0, 3, 1, 2).copy()
+    )
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     state = {"perm": torch.randperm(len(data)), "i": 0}
 
     def next_batch():
         if state["i"] + model.batch > len(data):
             state["perm"], state["i"] = torch.randperm(len(data)), 0
-        idx = state["perm"][state["i"]:state["i"] + model.batch]
+        idx = state["perm"][state["i"] : state["i"] + model.batch]
         state["i"] += model.batch
         return data[idx]
 
@@ -401,15 +444,21 @@ def torch_eager(model):
     def train(n):
         for _ in range(n):
             step()
+
     return train
 
 
 # -- Measuring ------------------------------------------------------------------
 
+
 def contenders(model, jit):
-    found = [("a", "hand tf.function", hand_step), ("b", f"hand loop x{LOOP}", hand_loop),
-             ("c", "adinfer update()", adinfer_update), ("d", "adinfer run()", adinfer_run),
-             ("e", "keras fit", keras_fit)]
+    found = [
+        ("a", "hand tf.function", hand_step),
+        ("b", f"hand loop x{LOOP}", hand_loop),
+        ("c", "adinfer update()", adinfer_update),
+        ("d", "adinfer run()", adinfer_run),
+        ("e", "keras fit", keras_fit),
+    ]
     if torch is not None:
         found.append(("f", "torch eager", torch_eager))
     if jit:
@@ -444,6 +493,7 @@ def ratio(times, key, ref):
 
 # -- Memory -------------------------------------------------------------------
 
+
 def memory_child(n_iter):
     """In a fresh process: run(n_iter) on the MLP GAN, report peak RSS (KiB)."""
     model = models()[0]
@@ -456,12 +506,17 @@ def memory_child(n_iter):
 
 
 def memory(n_iter):
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-child", str(n_iter)],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--memory-child", str(n_iter)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return int(re.search(r"maxrss_kib=(\d+)", out).group(1))
 
 
 # -- Report -------------------------------------------------------------------
+
 
 def machine():
     cpu = platform.processor()
@@ -470,8 +525,10 @@ def machine():
             cpu = re.search(r"model name\s*:\s*(.*)", f.read()).group(1)
     except (OSError, AttributeError):
         pass
-    line = (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-            f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    line = (
+        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    )
     if torch is not None:
         line += f", PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
     return line
@@ -488,7 +545,9 @@ def fmt(x):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run, < 60 s")
-    parser.add_argument("--write", action="store_true", help="rewrite the speed section of RESULTS.md")
+    parser.add_argument(
+        "--write", action="store_true", help="rewrite the speed section of RESULTS.md"
+    )
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--models", default=None, help="comma-separated indices of models to run")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
@@ -515,32 +574,49 @@ def main():
     mem = [(n, memory(n)) for n in ((100, 1000) if args.quick else (1000, 10_000))]
 
     command = "python benchmarks/speed.py" + (" --quick" if args.quick else "") + " --write"
-    lines = [f"Machine: {machine()}.", "", f"Command: `{command}` "
-             f"({time.perf_counter() - t0:.0f} s). Per-step times in ms, median of the repeats; "
-             "ratios are medians of within-repeat ratios.", ""]
+    lines = [
+        f"Machine: {machine()}.",
+        "",
+        f"Command: `{command}` "
+        f"({time.perf_counter() - t0:.0f} s). Per-step times in ms, median of the repeats; "
+        "ratios are medians of within-repeat ratios.",
+        "",
+    ]
     for model, results in rows:
         times = {key: t for key, _, t in results}
-        lines += [f"**{model.name}** ({model.steps} steps per measurement, "
-                  f"{len(results[0][2])} repeats)", "",
-                  "| contender | ms/step | × (a) | × (b) |", "|---|---:|---:|---:|"]
+        lines += [
+            f"**{model.name}** ({model.steps} steps per measurement, {len(results[0][2])} repeats)",
+            "",
+            "| contender | ms/step | × (a) | × (b) |",
+            "|---|---:|---:|---:|",
+        ]
         for key, name, t in results:
-            lines.append(f"| ({key}) {name} | {ms(statistics.median(t))} | "
-                         f"{fmt(ratio(times, key, 'a'))} | {fmt(ratio(times, key, 'b'))} |")
+            lines.append(
+                f"| ({key}) {name} | {ms(statistics.median(t))} | "
+                f"{fmt(ratio(times, key, 'a'))} | {fmt(ratio(times, key, 'b'))} |"
+            )
         lines.append("")
     (n1, m1), (n2, m2) = mem
     growth = m2 / m1 - 1
-    lines += [f"Peak resident memory of a fresh process doing `run()` on the MLP GAN (batch 64): "
-              f"{m1 / 1024:.1f} MiB at {n1} steps, {m2 / 1024:.1f} MiB at {n2} steps "
-              f"(growth {growth * 100:+.1f}%).", ""]
+    lines += [
+        f"Peak resident memory of a fresh process doing `run()` on the MLP GAN (batch 64): "
+        f"{m1 / 1024:.1f} MiB at {n1} steps, {m2 / 1024:.1f} MiB at {n2} steps "
+        f"(growth {growth * 100:+.1f}%).",
+        "",
+    ]
     print("\n".join(lines))
 
     print("Ratios:")
     for model, results in rows:
         times = {key: t for key, _, t in results}
-        for key, ref, what in (("c", "a", "update()/(a)"), ("d", "b", "run()/(b)"),
-                               ("d", "e", "run()/keras fit"), ("f", "d", "torch/run()"),
-                               ("c+xla", "a+xla", "update()+XLA/(a)+XLA"),
-                               ("d+xla", "b+xla", "run()+XLA/(b)+XLA")):
+        for key, ref, what in (
+            ("c", "a", "update()/(a)"),
+            ("d", "b", "run()/(b)"),
+            ("d", "e", "run()/keras fit"),
+            ("f", "d", "torch/run()"),
+            ("c+xla", "a+xla", "update()+XLA/(a)+XLA"),
+            ("d+xla", "b+xla", "run()+XLA/(b)+XLA"),
+        ):
             r = ratio(times, key, ref)
             if r is not None:
                 print(f"ratio {model.name} {what} = {r:.2f}")
@@ -550,7 +626,9 @@ def main():
         with open(RESULTS) as f:
             text = f.read()
         section = "<!-- speed:start -->\n" + "\n".join(lines).rstrip() + "\n<!-- speed:end -->"
-        text = re.sub(r"<!-- speed:start -->.*?<!-- speed:end -->", lambda _: section, text, flags=re.S)
+        text = re.sub(
+            r"<!-- speed:start -->.*?<!-- speed:end -->", lambda _: section, text, flags=re.S
+        )
         with open(RESULTS, "w") as f:
             f.write(text)
 

@@ -8,6 +8,7 @@ posterior mean and std of w and plots posterior samples against w_true.
 
     python examples/bayesian_linear_regression_implicitklqp.py --out blr_implicitklqp.png
 """
+
 import argparse
 import time
 
@@ -40,8 +41,10 @@ def main():
 
     # Prior and variational factor of the global variable w.
     p_w = tfd.Normal(tf.zeros(D), tf.ones(D))
-    q_w = tfd.Normal(tf.Variable(tf.random.normal([D]) + 1.0),
-                     tfp.util.DeferredTensor(tf.Variable(tf.random.normal([D])), tf.nn.softplus))
+    q_w = tfd.Normal(
+        tf.Variable(tf.random.normal([D]) + 1.0),
+        tfp.util.DeferredTensor(tf.Variable(tf.random.normal([D])), tf.nn.softplus),
+    )
 
     def simulate(x, z, w):  # x' ~ p(x | w): the observed X, a new y ~ N(X w, 1)
         features = x[:, :D]
@@ -53,25 +56,40 @@ def main():
     def ratio(x, z, w):  # r(x_n, w): one value per data point
         return net(tf.concat([x, tf.tile(w[None], [tf.shape(x)[0], 1])], axis=1))
 
-    inference = adinfer.ImplicitKLqp({}, data={simulate: xy_train}, discriminator=ratio,
-                                     global_vars={p_w: q_w}, batch_size=M, seed=args.seed)
+    inference = adinfer.ImplicitKLqp(
+        {},
+        data={simulate: xy_train},
+        discriminator=ratio,
+        global_vars={p_w: q_w},
+        batch_size=M,
+        seed=args.seed,
+    )
     start = time.time()
-    inference.run(n_iter=args.n_iter, n_print=max(1, args.n_iter // 10), n_critic=5,
-                  scale=N / M, optimizer=keras.optimizers.Adam(1e-2),
-                  optimizer_d=keras.optimizers.Adam(1e-2))
+    inference.run(
+        n_iter=args.n_iter,
+        n_print=max(1, args.n_iter // 10),
+        n_critic=5,
+        scale=N / M,
+        optimizer=keras.optimizers.Adam(1e-2),
+        optimizer_d=keras.optimizers.Adam(1e-2),
+    )
     seconds = time.time() - start
 
     mean, std = q_w.mean().numpy(), q_w.stddev().numpy()
     x, y = xy_train[:, :D], xy_train[:, D]
     w_ls = np.linalg.lstsq(x, y, rcond=None)[0]
-    print(f"posterior mean of w: {np.array2string(mean, precision=3)} (w_true {W_TRUE}, "
-          f"least squares {np.array2string(w_ls, precision=3)})")
+    print(
+        f"posterior mean of w: {np.array2string(mean, precision=3)} (w_true {W_TRUE}, "
+        f"least squares {np.array2string(w_ls, precision=3)})"
+    )
     print(f"posterior std of w:  {np.array2string(std, precision=3)}")
     print(f"training: {args.n_iter} iterations (x5 ratio-estimator updates) in {seconds:.0f} s")
 
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     samples = q_w.sample(1000).numpy()
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     axes[0].scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.3, label="w ~ q(w)")

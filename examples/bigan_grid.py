@@ -20,6 +20,7 @@ What makes BiGAN work on this grid (std 0.05, benchmarks/quality.py):
 
     python examples/bigan_grid.py --out bigan_grid.png
 """
+
 import argparse
 import time
 
@@ -31,12 +32,14 @@ import adinfer
 from adinfer import datasets, metrics
 
 Z_DIM = 2
-SCALE = 4.0   # the networks see data / SCALE
+SCALE = 4.0  # the networks see data / SCALE
 
 
 def mlp(out, hidden=128, depth=3):
-    return keras.Sequential([keras.layers.Dense(hidden, activation="relu") for _ in range(depth)]
-                            + [keras.layers.Dense(out)])
+    return keras.Sequential(
+        [keras.layers.Dense(hidden, activation="relu") for _ in range(depth)]
+        + [keras.layers.Dense(out)]
+    )
 
 
 def leaky_mlp(out, hidden=128, depth=2):
@@ -47,15 +50,20 @@ def leaky_mlp(out, hidden=128, depth=2):
 
 
 def adam(lr, n_iter):
-    return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, n_iter, alpha=0.02),
-                                 beta_1=0.5)
+    return keras.optimizers.Adam(
+        keras.optimizers.schedules.CosineDecay(lr, n_iter, alpha=0.02), beta_1=0.5
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-iter", type=int, default=20000)
-    parser.add_argument("--pack", type=int, default=2,
-                        help="PacGAN packing of the joint discriminator (1: plain BiGAN)")
+    parser.add_argument(
+        "--pack",
+        type=int,
+        default=2,
+        help="PacGAN packing of the joint discriminator (1: plain BiGAN)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="bigan_grid.png")
     args = parser.parse_args()
@@ -71,12 +79,21 @@ def main():
     discriminator = lambda x, z: joint(tf.concat([path_x(x / SCALE), path_z(z)], axis=-1))
     prior = lambda n: tf.random.normal([n, Z_DIM])
 
-    inference = adinfer.BiGANInference(latent_vars={prior: encoder}, data={decoder: x_train},
-                                       discriminator=discriminator, pack=args.pack, batch_size=256,
-                                       seed=args.seed)
+    inference = adinfer.BiGANInference(
+        latent_vars={prior: encoder},
+        data={decoder: x_train},
+        discriminator=discriminator,
+        pack=args.pack,
+        batch_size=256,
+        seed=args.seed,
+    )
     start = time.time()
-    inference.run(n_iter=args.n_iter, n_print=max(1, args.n_iter // 10),
-                  optimizer=adam(1e-3, args.n_iter), optimizer_d=adam(1e-3, args.n_iter))
+    inference.run(
+        n_iter=args.n_iter,
+        n_print=max(1, args.n_iter // 10),
+        optimizer=adam(1e-3, args.n_iter),
+        optimizer_d=adam(1e-3, args.n_iter),
+    )
     seconds = time.time() - start
 
     samples = decoder(prior(2500)).numpy()
@@ -84,21 +101,32 @@ def main():
     x_test = datasets.grid(2500, seed=args.seed + 1)
     reconstructions = decoder(encoder(x_test)).numpy()
     recon_coverage = metrics.mode_coverage(reconstructions, means, std)
-    same_mode = np.mean(np.argmin(((x_test[:, None] - means) ** 2).sum(-1), 1)
-                        == np.argmin(((reconstructions[:, None] - means) ** 2).sum(-1), 1))
-    print(f"samples: {coverage.modes_covered}/25 modes covered, "
-          f"{100 * coverage.high_quality_fraction:.1f}% high quality, "
-          f"reverse KL {coverage.reverse_kl:.3f}")
-    print(f"reconstructions: {100 * same_mode:.1f}% land on their own mode, "
-          f"{100 * recon_coverage.high_quality_fraction:.1f}% high quality")
+    same_mode = np.mean(
+        np.argmin(((x_test[:, None] - means) ** 2).sum(-1), 1)
+        == np.argmin(((reconstructions[:, None] - means) ** 2).sum(-1), 1)
+    )
+    print(
+        f"samples: {coverage.modes_covered}/25 modes covered, "
+        f"{100 * coverage.high_quality_fraction:.1f}% high quality, "
+        f"reverse KL {coverage.reverse_kl:.3f}"
+    )
+    print(
+        f"reconstructions: {100 * same_mode:.1f}% land on their own mode, "
+        f"{100 * recon_coverage.high_quality_fraction:.1f}% high quality"
+    )
     print(f"training: {args.n_iter} iterations in {seconds:.0f} s")
 
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 3, figsize=(12, 4), sharex=True, sharey=True)
-    panels = (("data", x_test), ("samples decoder(z)", samples),
-              ("reconstructions decoder(encoder(x))", reconstructions))
+    panels = (
+        ("data", x_test),
+        ("samples decoder(z)", samples),
+        ("reconstructions decoder(encoder(x))", reconstructions),
+    )
     for ax, (title, points) in zip(axes, panels):
         ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4)
         ax.scatter(means[:, 0], means[:, 1], s=12, c="r", marker="x")
@@ -106,8 +134,10 @@ def main():
         ax.set_xlim(-6, 6)
         ax.set_ylim(-6, 6)
         ax.set_aspect("equal")
-    fig.suptitle(f"BiGANInference on the 25-Gaussian grid: {coverage.modes_covered}/25 modes, "
-                 f"{100 * coverage.high_quality_fraction:.0f}% high quality")
+    fig.suptitle(
+        f"BiGANInference on the 25-Gaussian grid: {coverage.modes_covered}/25 modes, "
+        f"{100 * coverage.high_quality_fraction:.0f}% high quality"
+    )
     fig.tight_layout()
     fig.savefig(args.out, dpi=90)
     print(f"wrote {args.out}")

@@ -8,6 +8,7 @@ inside `run()`. Both learned densities are plotted against the truth.
 
     python examples/gan_synthetic_data.py --out gan_synthetic_data.png
 """
+
 import argparse
 import time
 
@@ -27,8 +28,9 @@ def generator_network():
 def edward_tutorial(n_iter, m=12):
     """The tutorial: stratified noise, fed batches, SGD, Edward's simultaneous update."""
     generator = generator_network()
-    discriminator = keras.Sequential([keras.layers.Dense(8, activation="tanh") for _ in range(3)]
-                                     + [keras.layers.Dense(1)])
+    discriminator = keras.Sequential(
+        [keras.layers.Dense(8, activation="tanh") for _ in range(3)] + [keras.layers.Dense(1)]
+    )
 
     def fake(n):  # stratified noise: linspace(-8, 8, M) + small jitter
         eps = tf.linspace(-8.0, 8.0, m) + 0.01 * tf.random.normal([m])
@@ -36,9 +38,12 @@ def edward_tutorial(n_iter, m=12):
 
     x_ph = adinfer.placeholder([m, 1])
     inference = adinfer.GANInference(data={fake: x_ph}, discriminator=discriminator)
-    inference.initialize(n_iter=n_iter, n_print=n_iter // 10,
-                         optimizer=keras.optimizers.SGD(0.03),
-                         optimizer_d=keras.optimizers.SGD(0.03))
+    inference.initialize(
+        n_iter=n_iter,
+        n_print=n_iter // 10,
+        optimizer=keras.optimizers.SGD(0.03),
+        optimizer_d=keras.optimizers.SGD(0.03),
+    )
     rng = np.random.default_rng(0)
     for _ in range(n_iter):
         x_batch = np.sort(rng.normal(MU, SIGMA, size=(m, 1)), axis=0)
@@ -51,15 +56,25 @@ def edward_tutorial(n_iter, m=12):
 def adinfer_recipe(n_iter):
     """Gaussian noise, Adam, n_critic = 5, the whole loop compiled by run()."""
     generator = keras.Sequential([keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
-    discriminator = keras.Sequential([keras.layers.Dense(32, activation="tanh"),
-                                      keras.layers.Dense(32, activation="tanh"), keras.layers.Dense(1)])
+    discriminator = keras.Sequential(
+        [
+            keras.layers.Dense(32, activation="tanh"),
+            keras.layers.Dense(32, activation="tanh"),
+            keras.layers.Dense(1),
+        ]
+    )
     x_train = np.random.default_rng(1).normal(MU, SIGMA, size=(5000, 1)).astype(np.float32)
     fake = lambda n: generator(tf.random.normal([n, 1]))
-    inference = adinfer.GANInference(data={fake: x_train}, discriminator=discriminator,
-                                     batch_size=256, seed=0)
-    inference.run(n_iter=n_iter, n_print=n_iter // 10, n_critic=5,
-                  optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
-                  optimizer_d=keras.optimizers.Adam(2e-3, beta_1=0.5))
+    inference = adinfer.GANInference(
+        data={fake: x_train}, discriminator=discriminator, batch_size=256, seed=0
+    )
+    inference.run(
+        n_iter=n_iter,
+        n_print=n_iter // 10,
+        n_critic=5,
+        optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
+        optimizer_d=keras.optimizers.Adam(2e-3, beta_1=0.5),
+    )
     return lambda n: generator(tf.random.normal([n, 1])).numpy()[:, 0]
 
 
@@ -72,19 +87,25 @@ def main():
     keras.utils.set_random_seed(0)
 
     results = {}
-    for name, fit, n_iter in (("Edward's tutorial", edward_tutorial, args.n_iter),
-                              ("adinfer recipe (n_critic=5, Adam)", adinfer_recipe, args.n_iter_recipe)):
+    for name, fit, n_iter in (
+        ("Edward's tutorial", edward_tutorial, args.n_iter),
+        ("adinfer recipe (n_critic=5, Adam)", adinfer_recipe, args.n_iter_recipe),
+    ):
         start = time.time()
         sample = fit(n_iter)
         seconds = time.time() - start
         draws = sample(10000)
         results[name] = draws
-        print(f"{name}: mean {draws.mean():.3f} (target {MU}), std {draws.std():.3f} "
-              f"(target {SIGMA}), {seconds:.1f} s")
+        print(
+            f"{name}: mean {draws.mean():.3f} (target {MU}), std {draws.std():.3f} "
+            f"(target {SIGMA}), {seconds:.1f} s"
+        )
 
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     grid = np.linspace(1.0, 7.0, 400)
     density = np.exp(-0.5 * ((grid - MU) / SIGMA) ** 2) / (SIGMA * np.sqrt(2 * np.pi))
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -8,6 +8,7 @@ and the reverse KL of REFERENCE.md's ring benchmark, and plots samples vs modes.
 
     python examples/wgan_gp_ring.py --out wgan_gp_ring.png
 """
+
 import argparse
 import time
 
@@ -21,8 +22,10 @@ NOISE_DIM = 8
 
 
 def mlp(out, hidden=128, depth=3):
-    return keras.Sequential([keras.layers.Dense(hidden, activation="relu") for _ in range(depth)]
-                            + [keras.layers.Dense(out)])
+    return keras.Sequential(
+        [keras.layers.Dense(hidden, activation="relu") for _ in range(depth)]
+        + [keras.layers.Dense(out)]
+    )
 
 
 def main():
@@ -47,24 +50,34 @@ def main():
         rate = keras.optimizers.schedules.CosineDecay(5e-4, max(steps, 1), alpha=0.02)
         return keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.9)
 
-    inference = adinfer.WGANInference(data={fake: x_train}, discriminator=critic,
-                                      batch_size=256, seed=args.seed)
+    inference = adinfer.WGANInference(
+        data={fake: x_train}, discriminator=critic, batch_size=256, seed=args.seed
+    )
     start = time.time()
-    inference.run(n_iter=args.n_iter, n_print=max(1, args.n_iter // 10), n_critic=5,
-                  penalty=1.0,
-                  optimizer=adam(args.n_iter), optimizer_d=adam(5 * args.n_iter))
+    inference.run(
+        n_iter=args.n_iter,
+        n_print=max(1, args.n_iter // 10),
+        n_critic=5,
+        penalty=1.0,
+        optimizer=adam(args.n_iter),
+        optimizer_d=adam(5 * args.n_iter),
+    )
     seconds = time.time() - start
 
     samples = generator(noise(2500)).numpy()
     coverage = metrics.mode_coverage(samples, means, std)
-    print(f"samples: {coverage.modes_covered}/8 modes covered, "
-          f"{100 * coverage.high_quality_fraction:.1f}% high quality, "
-          f"reverse KL {coverage.reverse_kl:.3f}")
+    print(
+        f"samples: {coverage.modes_covered}/8 modes covered, "
+        f"{100 * coverage.high_quality_fraction:.1f}% high quality, "
+        f"reverse KL {coverage.reverse_kl:.3f}"
+    )
     print(f"training: {args.n_iter} iterations (x5 critic updates) in {seconds:.0f} s")
 
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharex=True, sharey=True)
     for ax, (title, points) in zip(axes, (("data", x_train[:2500]), ("WGAN-GP samples", samples))):
         ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4)
@@ -73,9 +86,11 @@ def main():
         ax.set_xlim(-1.5, 1.5)
         ax.set_ylim(-1.5, 1.5)
         ax.set_aspect("equal")
-    fig.suptitle(f"WGANInference (penalty 1) on the 8-Gaussian ring: "
-                 f"{coverage.modes_covered}/8 modes, "
-                 f"{100 * coverage.high_quality_fraction:.0f}% high quality")
+    fig.suptitle(
+        f"WGANInference (penalty 1) on the 8-Gaussian ring: "
+        f"{coverage.modes_covered}/8 modes, "
+        f"{100 * coverage.high_quality_fraction:.0f}% high quality"
+    )
     fig.tight_layout()
     fig.savefig(args.out, dpi=90)
     print(f"wrote {args.out}")

@@ -1,5 +1,6 @@
 """NumPy mirrors of the small Keras networks the objective tests use: a stack of
 Dense layers, tanh on the hidden ones, linear on the last."""
+
 import numpy as np
 
 
@@ -19,4 +20,4 @@ def input_gradient(layers, x):
         return np.tile(layers[0].get_weights()[0][:, 0], (len(x), 1))
     (w1, b1), (w2, _) = [layer.get_weights() for layer in layers]
     h = np.tanh(x @ w1 + b1)
-    return ((1 - h ** 2) * w2[:, 0]) @ w1.T
+    return ((1 - h**2) * w2[:, 0]) @ w1.T

@@ -1,4 +1,5 @@
 """BiGANInference: objectives against NumPy, groups, binding errors."""
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -22,8 +23,9 @@ class Networks:
         rng = np.random.default_rng(seed)
         self.enc = keras.Sequential([keras.layers.Dense(2, kernel_regularizer=reg_g)])
         self.dec = keras.Sequential([keras.layers.Dense(3)])
-        self.dnet = keras.Sequential([keras.layers.Dense(4, "tanh", kernel_regularizer=reg_d),
-                                      keras.layers.Dense(1)])
+        self.dnet = keras.Sequential(
+            [keras.layers.Dense(4, "tanh", kernel_regularizer=reg_d), keras.layers.Dense(1)]
+        )
         self.z = rng.normal(size=(BATCH, 2)).astype(np.float32)
         self.x = rng.normal(size=(BATCH, 3)).astype(np.float32)
 
@@ -48,20 +50,21 @@ class Networks:
 
 def objective_values(nets, **kwargs):
     x_ph = adinfer.placeholder([None, 3])
-    inference = adinfer.BiGANInference({nets.prior: nets.enc}, {nets.dec: x_ph}, nets.disc, **kwargs)
+    inference = adinfer.BiGANInference(
+        {nets.prior: nets.enc}, {nets.dec: x_ph}, nets.disc, **kwargs
+    )
     inference.initialize(optimizer=keras.optimizers.SGD(0.0), optimizer_d=keras.optimizers.SGD(0.0))
     info = inference.update(feed_dict={x_ph: nets.x})
     return inference, info["loss"], info["loss_d"]
 
 
 class BiGANObjectiveTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
     def reference(self, nets):
-        d_true = nets.np_disc(nets.np_dec(nets.z), nets.z)    # D(x_fake, z_true)
-        d_fake = nets.np_disc(nets.x, nets.np_enc(nets.x))    # D(x_true, z_fake)
+        d_true = nets.np_disc(nets.np_dec(nets.z), nets.z)  # D(x_fake, z_true)
+        d_fake = nets.np_disc(nets.x, nets.np_enc(nets.x))  # D(x_true, z_fake)
         loss_d = np.mean(np_ce(1, d_true) + np_ce(0, d_fake))
         loss = np.mean(np_ce(0, d_true) + np_ce(1, d_fake))
         return loss, loss_d
@@ -119,8 +122,12 @@ class BiGANObjectiveTest(tf.test.TestCase):
             return tfd.Normal(dec(z), 0.1)
 
         dnet = keras.Sequential([keras.layers.Dense(1)])
-        inference = adinfer.BiGANInference({prior: encoder}, {decoder: np.ones((8, 3), np.float32)},
-                                           lambda x, z: dnet(tf.concat([x, z], -1)), batch_size=4)
+        inference = adinfer.BiGANInference(
+            {prior: encoder},
+            {decoder: np.ones((8, 3), np.float32)},
+            lambda x, z: dnet(tf.concat([x, z], -1)),
+            batch_size=4,
+        )
         inference.initialize(optimizer="adam", optimizer_d="adam")
         kernel = enc.layers[0].kernel.numpy().copy()
         info = inference.update()
@@ -130,7 +137,6 @@ class BiGANObjectiveTest(tf.test.TestCase):
 
 
 class BiGANBindingTest(tf.test.TestCase):
-
     def test_reversed_latent_vars_are_named(self):
         """Edward's example bound {encoder: prior}; shapes tell the sides apart."""
         enc = keras.Sequential([keras.layers.Dense(3)])
@@ -138,7 +144,9 @@ class BiGANBindingTest(tf.test.TestCase):
         prior = lambda n: tf.random.normal([n, 2])
         d = lambda x, z: tf.reduce_sum(x, -1) + tf.reduce_sum(z, -1)
         inference = adinfer.BiGANInference({prior: enc}, {dec: np.ones((4, 2), np.float32)}, d)
-        with self.assertRaisesRegex(TypeError, r"encoder's output .* shape \(4, 3\) .* prior's draws"):
+        with self.assertRaisesRegex(
+            TypeError, r"encoder's output .* shape \(4, 3\) .* prior's draws"
+        ):
             inference.initialize()
 
     def test_latent_vars_type_errors(self):

@@ -1,4 +1,5 @@
 """Convergence with fixed seeds; each threshold fails for the untrained model."""
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -16,8 +17,13 @@ def fit_normal(test, make_inference, critic_units, **run_kwargs):
     keras.utils.set_random_seed(0)
     x_train = np.random.default_rng(0).normal(4.0, 0.5, size=(5000, 1)).astype(np.float32)
     generator = keras.Sequential([relu(16), keras.layers.Dense(1)])
-    critic = keras.Sequential([keras.layers.Dense(critic_units, "tanh"),
-                               keras.layers.Dense(critic_units, "tanh"), keras.layers.Dense(1)])
+    critic = keras.Sequential(
+        [
+            keras.layers.Dense(critic_units, "tanh"),
+            keras.layers.Dense(critic_units, "tanh"),
+            keras.layers.Dense(1),
+        ]
+    )
     fake = lambda n: generator(tf.random.normal([n, 1]))
     inference = make_inference({fake: x_train}, critic, batch_size=256, seed=0)
 
@@ -35,16 +41,20 @@ def fit_normal(test, make_inference, critic_units, **run_kwargs):
 
 
 class GANConvergenceTest(tf.test.TestCase):
-
     def test_gan_fits_normal(self):
         """N(4, 0.5): learned mean within 0.1 of 4, std within 0.1 of 0.5.
 
         Seen: mean 3.98, std 0.50 (seeds 0-2 gave means 3.96-4.00, stds 0.499-0.507);
         the untrained generator gives mean ~0.1, std ~0.3.
         """
-        fit_normal(self, adinfer.GANInference, 32, n_iter=2000,
-                   optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
-                   optimizer_d=keras.optimizers.Adam(2e-3, beta_1=0.5))
+        fit_normal(
+            self,
+            adinfer.GANInference,
+            32,
+            n_iter=2000,
+            optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
+            optimizer_d=keras.optimizers.Adam(2e-3, beta_1=0.5),
+        )
 
     def test_wgan_gp_fits_normal(self):
         """WGAN-GP on N(4, 0.5): learned mean within 0.1 of 4 and std within 0.1 of 0.5.
@@ -54,13 +64,18 @@ class GANConvergenceTest(tf.test.TestCase):
         the untrained generator gives a mean near 0. With penalty 1 or 10 and the same
         budget the mean was still 0.3-1.7 away: the stiffer critic learns more slowly.
         """
-        fit_normal(self, adinfer.WGANInference, 64, n_iter=1000, penalty=0.1,
-                   optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5, beta_2=0.9),
-                   optimizer_d=keras.optimizers.Adam(2e-3, beta_1=0.5, beta_2=0.9))
+        fit_normal(
+            self,
+            adinfer.WGANInference,
+            64,
+            n_iter=1000,
+            penalty=0.1,
+            optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5, beta_2=0.9),
+            optimizer_d=keras.optimizers.Adam(2e-3, beta_1=0.5, beta_2=0.9),
+        )
 
 
 class BiGANConvergenceTest(tf.test.TestCase):
-
     def test_bigan_learns_an_inverse(self):
         """x = A z + b with z ~ N(0, I), A invertible: the encoder must invert the decoder.
 
@@ -77,15 +92,19 @@ class BiGANConvergenceTest(tf.test.TestCase):
         joint = keras.Sequential([relu(64), relu(64), keras.layers.Dense(1)])
         discriminator = lambda x, z: joint(tf.concat([x, z], -1))
         prior = lambda n: tf.random.normal([n, 2])
-        inference = adinfer.BiGANInference({prior: encoder}, {decoder: x_train}, discriminator,
-                                           batch_size=128, seed=0)
+        inference = adinfer.BiGANInference(
+            {prior: encoder}, {decoder: x_train}, discriminator, batch_size=128, seed=0
+        )
         inference.initialize()
         threshold = 0.05 * x_train.var(0).sum()
         mse = lambda: np.mean((decoder(encoder(x_train)).numpy() - x_train) ** 2)
         self.assertGreater(mse(), threshold)
-        inference.run(n_iter=3000, n_print=0,
-                      optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
-                      optimizer_d=keras.optimizers.Adam(1e-3, beta_1=0.5))
+        inference.run(
+            n_iter=3000,
+            n_print=0,
+            optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
+            optimizer_d=keras.optimizers.Adam(1e-3, beta_1=0.5),
+        )
         self.assertLess(mse(), threshold)
 
 

@@ -1,4 +1,5 @@
 """Every example runs end to end (few iterations) and writes its picture."""
+
 import os
 import subprocess
 import sys
@@ -20,9 +21,14 @@ def test_example_writes_png(name, tmp_path):
     if not os.path.exists(script):
         pytest.skip(f"{name} not present")
     out = tmp_path / "figure.png"
-    result = subprocess.run([sys.executable, script, *EXAMPLES[name], "--out", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": ROOT, "MPLBACKEND": "Agg"})
+    result = subprocess.run(
+        [sys.executable, script, *EXAMPLES[name], "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": ROOT, "MPLBACKEND": "Agg"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert out.exists() and out.stat().st_size > 1000
     assert f"wrote {out}" in result.stdout

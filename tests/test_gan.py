@@ -1,4 +1,5 @@
 """GANInference: objectives against NumPy, variable groups, compilation, errors."""
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -42,15 +43,15 @@ class Networks:
 
 
 class GANObjectiveTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
     def objective_values(self, nets, **kwargs):
         x_ph = adinfer.placeholder([None, 2])
         inference = adinfer.GANInference({nets.fake: x_ph}, nets.disc, **kwargs)
-        inference.initialize(optimizer=keras.optimizers.SGD(0.0),
-                             optimizer_d=keras.optimizers.SGD(0.0))
+        inference.initialize(
+            optimizer=keras.optimizers.SGD(0.0), optimizer_d=keras.optimizers.SGD(0.0)
+        )
         info = inference.update(feed_dict={x_ph: nets.x})
         return info["loss"], info["loss_d"]
 
@@ -67,13 +68,13 @@ class GANObjectiveTest(tf.test.TestCase):
         loss, loss_d = self.objective_values(nets)
         w_d = nets.disc.layers[0].kernel.numpy()
         self.assertAllClose(loss, plain[0], atol=1e-6)
-        self.assertAllClose(loss_d, plain[1] + 0.3 * np.sum(w_d ** 2), atol=1e-5)
+        self.assertAllClose(loss_d, plain[1] + 0.3 * np.sum(w_d**2), atol=1e-5)
         self.assertGreater(loss_d - plain[1], 1e-3)
 
         nets = Networks(reg_g=keras.regularizers.L2(0.3))
         loss, loss_d = self.objective_values(nets)
         w_g = nets.gen.layers[0].kernel.numpy()
-        self.assertAllClose(loss, plain[0] + 0.3 * np.sum(w_g ** 2), atol=1e-5)
+        self.assertAllClose(loss, plain[0] + 0.3 * np.sum(w_g**2), atol=1e-5)
         self.assertAllClose(loss_d, plain[1], atol=1e-6)
 
     def test_both_regularizers_counted_once(self):
@@ -81,7 +82,7 @@ class GANObjectiveTest(tf.test.TestCase):
         nets = Networks(reg_g=keras.regularizers.L2(0.1), reg_d=keras.regularizers.L1(0.2))
         loss, loss_d = self.objective_values(nets)
         w_g, w_d = nets.gen.layers[0].kernel.numpy(), nets.disc.layers[0].kernel.numpy()
-        self.assertAllClose(loss, plain[0] + 0.1 * np.sum(w_g ** 2), atol=1e-5)
+        self.assertAllClose(loss, plain[0] + 0.1 * np.sum(w_g**2), atol=1e-5)
         self.assertAllClose(loss_d, plain[1] + 0.2 * np.sum(np.abs(w_d)), atol=1e-5)
 
     def test_activity_regularizer_and_add_loss(self):
@@ -89,7 +90,7 @@ class GANObjectiveTest(tf.test.TestCase):
         nets = Networks()
         nets.disc.layers[0].activity_regularizer = keras.regularizers.L2(0.5)
         extra = tf.Variable(2.0)
-        adinfer.add_loss(lambda: extra ** 2, scope="Gen")
+        adinfer.add_loss(lambda: extra**2, scope="Gen")
         loss, loss_d = self.objective_values(nets)
         w1, b1 = nets.disc.layers[0].get_weights()
         # The activity regularizer applies to both discriminator calls (real and fake);
@@ -107,13 +108,13 @@ class GANObjectiveTest(tf.test.TestCase):
 
 
 class GANGroupsTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
         self.nets = Networks()
         self.inference = adinfer.GANInference({self.nets.fake: self.nets.x}, self.nets.disc)
-        self.inference.initialize(optimizer=keras.optimizers.SGD(0.1),
-                                  optimizer_d=keras.optimizers.SGD(0.1))
+        self.inference.initialize(
+            optimizer=keras.optimizers.SGD(0.1), optimizer_d=keras.optimizers.SGD(0.1)
+        )
 
     def snapshot(self):
         return {v.path: v.numpy().copy() for v in self.nets.gen.weights + self.nets.disc.weights}
@@ -151,7 +152,9 @@ class GANGroupsTest(tf.test.TestCase):
             x_fake = self.nets.gen(self.nets.z)
             d_true, d_fake = self.nets.disc(self.nets.x), self.nets.disc(x_fake)
             ce = tf.nn.sigmoid_cross_entropy_with_logits
-            loss_d = tf.reduce_mean(ce(tf.ones_like(d_true), d_true) + ce(tf.zeros_like(d_fake), d_fake))
+            loss_d = tf.reduce_mean(
+                ce(tf.ones_like(d_true), d_true) + ce(tf.zeros_like(d_fake), d_fake)
+            )
             loss = tf.reduce_mean(ce(tf.ones_like(d_fake), d_fake))
         expected = [v - 0.1 * g for v, g in zip(gen_vars, tape.gradient(loss, gen_vars))]
         expected += [v - 0.1 * g for v, g in zip(disc_vars, tape.gradient(loss_d, disc_vars))]
@@ -177,7 +180,9 @@ class GANGroupsTest(tf.test.TestCase):
         for variables in (None, "Gen", "Disc"):
             for _ in range(50):
                 info = self.inference.update(variables=variables)
-            self.assertEqual(self.inference._compiled['update', variables].experimental_get_tracing_count(), 1)
+            self.assertEqual(
+                self.inference._compiled["update", variables].experimental_get_tracing_count(), 1
+            )
         self.assertEqual(info["t"], 150)
         # The generator program ran once per trace, not once per update.
         self.assertEqual(self.nets.calls - calls_after_build, 3)
@@ -187,8 +192,10 @@ class GANGroupsTest(tf.test.TestCase):
         nets.gen.layers[0].trainable = False
         inference = adinfer.GANInference({nets.fake: nets.x}, nets.disc)
         inference.initialize(optimizer="sgd", optimizer_d="sgd")
-        self.assertEqual({v.path for v in inference.variables["Gen"]},
-                         {v.path for v in nets.gen.layers[1].weights})
+        self.assertEqual(
+            {v.path for v in inference.variables["Gen"]},
+            {v.path for v in nets.gen.layers[1].weights},
+        )
 
     def test_var_list_overrides(self):
         nets = Networks(seed=4)
@@ -209,8 +216,9 @@ class GANGroupsTest(tf.test.TestCase):
         inference = adinfer.GANInference({fake: np.zeros([4, 2], np.float32)}, disc)
         with self.assertRaisesRegex(ValueError, "both the generative side and the discriminator"):
             inference.initialize()
-        inference.initialize(var_list=gen.layers[0].trainable_variables,
-                             var_list_d=disc.trainable_variables)
+        inference.initialize(
+            var_list=gen.layers[0].trainable_variables, var_list_d=disc.trainable_variables
+        )
         self.assertEqual(inference.update()["t"], 1)
 
     def test_plain_tf_variables(self):
@@ -228,7 +236,6 @@ class GANGroupsTest(tf.test.TestCase):
 
 
 class GANDataTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
@@ -241,6 +248,7 @@ class GANDataTest(tf.test.TestCase):
         def fake(n):
             self.fake_sizes.append(n)
             return gen(tf.random.normal([n, 2]))
+
         return adinfer.GANInference({fake: data_value}, disc, **kwargs)
 
     def test_array_is_batched(self):
@@ -302,8 +310,12 @@ class GANDataTest(tf.test.TestCase):
     def test_shape_mismatch_names_both_sides(self):
         gen = keras.Sequential([dense(3)])
         fake = lambda n: gen(tf.random.normal([n, 2]))
-        inference = adinfer.GANInference({fake: np.ones((4, 2), np.float32)}, keras.Sequential([dense(1)]))
-        with self.assertRaisesRegex(TypeError, r"generated batch .* shape \(4, 3\) .* observed batch"):
+        inference = adinfer.GANInference(
+            {fake: np.ones((4, 2), np.float32)}, keras.Sequential([dense(1)])
+        )
+        with self.assertRaisesRegex(
+            TypeError, r"generated batch .* shape \(4, 3\) .* observed batch"
+        ):
             inference.initialize()
 
     def test_optimizer_arguments(self):
@@ -315,8 +327,16 @@ class GANDataTest(tf.test.TestCase):
         opt = keras.optimizers.Adam()
         with self.assertRaisesRegex(ValueError, "distinct"):
             inference.initialize(optimizer=opt, optimizer_d=opt)
-        for name in ("adam", "rmsprop", "sgd", "gradientdescent", "adagrad", "adadelta",
-                     "momentum", "ftrl"):
+        for name in (
+            "adam",
+            "rmsprop",
+            "sgd",
+            "gradientdescent",
+            "adagrad",
+            "adadelta",
+            "momentum",
+            "ftrl",
+        ):
             inference.initialize(optimizer=name, optimizer_d=name)
             self.assertEqual(inference.update()["t"], 1)
         inference.initialize()  # Edward's default: Adam, learning rate 0.1 decaying
@@ -329,7 +349,6 @@ class GANDataTest(tf.test.TestCase):
 
 
 class GANRunTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
@@ -339,7 +358,7 @@ class GANRunTest(tf.test.TestCase):
         inference.run(n_iter=37, n_print=10)
         self.assertEqual(int(inference.t), 37)
         # One compiled loop, traced once, called 1 + 9 + 10 + 10 + 7 times.
-        self.assertEqual(inference._compiled['run', None].experimental_get_tracing_count(), 1)
+        self.assertEqual(inference._compiled["run", None].experimental_get_tracing_count(), 1)
 
     def test_second_run_reuses_the_compiled_loop(self):
         nets = Networks()
@@ -363,8 +382,12 @@ class GANRunTest(tf.test.TestCase):
         for fused in (True, False):
             nets = Networks(seed=7)
             inference = adinfer.GANInference({nets.fake: nets.x}, nets.disc)
-            kwargs = dict(n_iter=12, n_print=5, optimizer=keras.optimizers.Adam(0.01),
-                          optimizer_d=keras.optimizers.Adam(0.01))
+            kwargs = dict(
+                n_iter=12,
+                n_print=5,
+                optimizer=keras.optimizers.Adam(0.01),
+                optimizer_d=keras.optimizers.Adam(0.01),
+            )
             if fused:
                 inference.run(**kwargs)
             else:
@@ -398,7 +421,9 @@ class GANRunTest(tf.test.TestCase):
             for _ in range(5):
                 batch = x_train[rng.integers(0, 600, 32)]
                 ts.append(inference.update(feed_dict={x_ph: batch}, variables="Disc")["t"])
-            info = inference.update(feed_dict={x_ph: x_train[rng.integers(0, 600, 32)]}, variables="Gen")
+            info = inference.update(
+                feed_dict={x_ph: x_train[rng.integers(0, 600, 32)]}, variables="Gen"
+            )
             ts.append(info["t"])
             inference.print_progress(info)
         inference.finalize()

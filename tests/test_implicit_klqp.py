@@ -1,5 +1,6 @@
 """ImplicitKLqp: Edward's test model, Bayesian linear regression, objective values
 against NumPy, argument errors."""
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -24,7 +25,6 @@ def softplus_scale(init):
 
 
 class EdwardTestModelTest(tf.test.TestCase):
-
     def test_normal_run(self):
         """Edward's test: z ~ N(5, 1), q(z) = N(μ, softplus(σ)), the optimal ratio estimator
         r(z) = log p(z) + w (w: a variable for the "Disc" group), no data, 200 iterations of
@@ -35,7 +35,9 @@ class EdwardTestModelTest(tf.test.TestCase):
         z = tfd.Normal(5.0, 1.0)
         qz = tfd.Normal(tf.Variable(tf.random.normal([])), softplus_scale(tf.random.normal([])))
         w = tf.Variable(0.0)
-        inference = adinfer.ImplicitKLqp({z: qz}, discriminator=lambda x, zs, beta: z.log_prob(zs) + w)
+        inference = adinfer.ImplicitKLqp(
+            {z: qz}, discriminator=lambda x, zs, beta: z.log_prob(zs) + w
+        )
         inference.initialize()
         self.assertEqual([v.name for v in inference.variables["Disc"]], [w.name])
         self.assertLen(inference.variables["Gen"], 2)
@@ -45,7 +47,6 @@ class EdwardTestModelTest(tf.test.TestCase):
 
 
 class RegressionTest(tf.test.TestCase):
-
     def test_bayesian_linear_regression(self):
         """N = 500, D = 2, w_true = [5, 5], y = X w + N(0, 0.1²) noise; model y ~ N(Xw, 1),
         w ~ N(0, I); the class docstring's binding; 5 ratio-estimator steps per q step.
@@ -61,7 +62,9 @@ class RegressionTest(tf.test.TestCase):
         y = (x @ np.full(D, 5.0) + rng.normal(0, 0.1, n)).astype(np.float32)
         xy = np.concatenate([x, y[:, None]], 1)
         p_w = tfd.Normal(tf.zeros(D), tf.ones(D))
-        q_w = tfd.Normal(tf.Variable(tf.random.normal([D]) + 1.0), softplus_scale(tf.random.normal([D])))
+        q_w = tfd.Normal(
+            tf.Variable(tf.random.normal([D]) + 1.0), softplus_scale(tf.random.normal([D]))
+        )
 
         def simulate(x, z, w):  # x' ~ p(x | w): the same X, a new y
             features = x[:, :D]
@@ -70,27 +73,45 @@ class RegressionTest(tf.test.TestCase):
 
         net = keras.Sequential([keras.layers.Dense(64, "relu"), keras.layers.Dense(1)])
         ratio = lambda x, z, w: net(tf.concat([x, tf.tile(w[None], [tf.shape(x)[0], 1])], 1))
-        inference = adinfer.ImplicitKLqp({}, data={simulate: xy}, discriminator=ratio,
-                                         global_vars={p_w: q_w}, batch_size=m, seed=0)
+        inference = adinfer.ImplicitKLqp(
+            {},
+            data={simulate: xy},
+            discriminator=ratio,
+            global_vars={p_w: q_w},
+            batch_size=m,
+            seed=0,
+        )
         inference.initialize()
         self.assertGreater(np.abs(q_w.mean().numpy() - 5.0).max(), 0.5)
-        inference.run(n_iter=1000, n_print=0, n_critic=5, scale=n / m,
-                      optimizer=keras.optimizers.Adam(1e-2), optimizer_d=keras.optimizers.Adam(1e-2))
+        inference.run(
+            n_iter=1000,
+            n_print=0,
+            n_critic=5,
+            scale=n / m,
+            optimizer=keras.optimizers.Adam(1e-2),
+            optimizer_d=keras.optimizers.Adam(1e-2),
+        )
         self.assertAllClose(q_w.mean(), [5.0, 5.0], atol=0.5)
 
 
 class Recorder:
     """A linear ratio estimator r(x, z, β) = x·a + c z + β·d + e that stores its inputs
     (the first call of a step is the model side r_p, the second the variational side r_q)."""
+
     A = np.array([0.3, -0.2, 0.5], np.float32)
     C, E = 0.7, -0.4
     DD = np.array([0.25, -0.6], np.float32)
 
     def __init__(self):
         self.e = tf.Variable(self.E)
-        self.slots = [{"x": tf.Variable(tf.zeros([N_OBS, 3]), trainable=False),
-                       "z": tf.Variable(tf.zeros([N_OBS]), trainable=False),
-                       "beta": tf.Variable(tf.zeros([D]), trainable=False)} for _ in range(2)]
+        self.slots = [
+            {
+                "x": tf.Variable(tf.zeros([N_OBS, 3]), trainable=False),
+                "z": tf.Variable(tf.zeros([N_OBS]), trainable=False),
+                "beta": tf.Variable(tf.zeros([D]), trainable=False),
+            }
+            for _ in range(2)
+        ]
         self.calls = 0
 
     def __call__(self, x, z, beta):
@@ -98,8 +119,7 @@ class Recorder:
         self.calls += 1
         for name, value in (("x", x), ("z", z), ("beta", beta)):
             slot[name].assign(value)
-        return (tf.linalg.matvec(x, self.A) + self.C * z
-                + tf.reduce_sum(beta * self.DD) + self.e)
+        return tf.linalg.matvec(x, self.A) + self.C * z + tf.reduce_sum(beta * self.DD) + self.e
 
     def np_ratios(self):
         out = []
@@ -126,19 +146,25 @@ class ObjectiveTest(tf.test.TestCase):
 
         self.simulate = simulate
         q_z = lambda x, w: 0.5 * x[:, 2] + tf.random.normal([tf.shape(x)[0]])
-        return adinfer.ImplicitKLqp({tfd.Normal(0.0, 1.0): q_z}, data={simulate: self.xy},
-                                    discriminator=self.recorder, global_vars={p_w: q_w},
-                                    batch_size=N_OBS, seed=0)
+        return adinfer.ImplicitKLqp(
+            {tfd.Normal(0.0, 1.0): q_z},
+            data={simulate: self.xy},
+            discriminator=self.recorder,
+            global_vars={p_w: q_w},
+            batch_size=N_OBS,
+            seed=0,
+        )
 
     def step(self, inference, **kwargs):
-        inference.initialize(optimizer=keras.optimizers.SGD(0.0),
-                             optimizer_d=keras.optimizers.SGD(0.0), **kwargs)
+        inference.initialize(
+            optimizer=keras.optimizers.SGD(0.0), optimizer_d=keras.optimizers.SGD(0.0), **kwargs
+        )
         return inference.update()
 
     def expected(self, ratio_loss, scale):
         r_p, r_q = self.recorder.np_ratios()
         beta = self.recorder.slots[1]["beta"].numpy()
-        self.assertAllClose(self.recorder.slots[0]["beta"], beta)   # one β for both sides
+        self.assertAllClose(self.recorder.slots[0]["beta"], beta)  # one β for both sides
         q_scale = np.log1p(np.exp(self.scale_init))
         log_p = np_normal_log_prob(beta, 0.0, 1.0).sum()
         log_q = np_normal_log_prob(beta, self.loc, q_scale).sum()
@@ -177,38 +203,38 @@ class ObjectiveTest(tf.test.TestCase):
 
     def test_callable_ratio_loss(self):
         inference = self.make()
-        info = self.step(inference, ratio_loss=lambda rp, rq: (rp - 1.0) ** 2 + rq ** 2)
-        loss, loss_d = self.expected(lambda rp, rq: (rp - 1.0) ** 2 + rq ** 2, 1.0)
+        info = self.step(inference, ratio_loss=lambda rp, rq: (rp - 1.0) ** 2 + rq**2)
+        loss, loss_d = self.expected(lambda rp, rq: (rp - 1.0) ** 2 + rq**2, 1.0)
         self.assertAllClose(info["loss"], loss, atol=1e-4)
         self.assertAllClose(info["loss_d"], loss_d, atol=1e-5)
         # A callable returning the mean already gives the same value.
-        info = self.step(inference, ratio_loss=lambda rp, rq: tf.reduce_mean(rp ** 2 + rq ** 2))
-        loss, loss_d = self.expected(lambda rp, rq: rp ** 2 + rq ** 2, 1.0)
+        info = self.step(inference, ratio_loss=lambda rp, rq: tf.reduce_mean(rp**2 + rq**2))
+        loss, loss_d = self.expected(lambda rp, rq: rp**2 + rq**2, 1.0)
         self.assertAllClose(info["loss_d"], loss_d, atol=1e-5)
 
     def test_groups(self):
         inference = self.make()
         inference.initialize()
         self.assertEqual([v.name for v in inference.variables["Disc"]], [self.recorder.e.name])
-        self.assertLen(inference.variables["Gen"], 2)   # q(w)'s loc and its raw scale
+        self.assertLen(inference.variables["Gen"], 2)  # q(w)'s loc and its raw scale
 
 
 class ErrorTest(tf.test.TestCase):
-
     def test_non_reparameterized_global_factor(self):
         p = tfd.Bernoulli(probs=0.5)
         q = tfd.Bernoulli(probs=tf.Variable(0.3))
         with self.assertRaisesRegex(TypeError, "global_vars: .* must be fully reparameterized"):
             adinfer.ImplicitKLqp({}, discriminator=lambda x, z, b: b, global_vars={p: q})
         with self.assertRaisesRegex(TypeError, "global_vars: each value"):
-            adinfer.ImplicitKLqp({}, discriminator=lambda x, z, b: b,
-                                 global_vars={tfd.Normal(0., 1.): "q"})
+            adinfer.ImplicitKLqp(
+                {}, discriminator=lambda x, z, b: b, global_vars={tfd.Normal(0.0, 1.0): "q"}
+            )
         with self.assertRaisesRegex(TypeError, "global_vars must have type dict"):
             adinfer.ImplicitKLqp({}, discriminator=lambda x, z, b: b, global_vars=[p, q])
         with self.assertRaisesRegex(TypeError, "discriminator must be a callable"):
-            adinfer.ImplicitKLqp({tfd.Normal(0., 1.): tfd.Normal(0., 1.)})
+            adinfer.ImplicitKLqp({tfd.Normal(0.0, 1.0): tfd.Normal(0.0, 1.0)})
         with self.assertRaisesRegex(TypeError, "latent_vars: each value"):
-            adinfer.ImplicitKLqp({tfd.Normal(0., 1.): 3.0}, discriminator=lambda x, z, b: z)
+            adinfer.ImplicitKLqp({tfd.Normal(0.0, 1.0): 3.0}, discriminator=lambda x, z, b: z)
 
     def test_bad_initialize_arguments_leave_the_inference_usable(self):
         objective = ObjectiveTest("test_groups")
@@ -216,18 +242,23 @@ class ErrorTest(tf.test.TestCase):
         info = objective.step(inference, ratio_loss="hinge", scale=2.0)
         self.assertEqual(info["t"], 1)
         compiled = dict(inference._compiled)
-        bad = [(dict(ratio_loss="squared"), ValueError, "ratio_loss"),
-               (dict(ratio_loss=3), TypeError, "ratio_loss"),
-               (dict(ratio_loss=None), TypeError, "ratio_loss"),
-               (dict(scale=-1.0), ValueError, "scale"),
-               (dict(scale=0), ValueError, "scale"),
-               (dict(scale=float("nan")), ValueError, "scale"),
-               (dict(scale="2"), TypeError, "scale"),
-               (dict(scale=True), TypeError, "scale"),
-               (dict(scale={lambda x, z, w: x: 2.0}), ValueError, "scale"),
-               (dict(scale={objective.simulate: "2"}), TypeError, "scale"),
-               (dict(ratio_loss="log", scale=3.0, optimizer="no-such-optimizer"), ValueError,
-                "optimizer")]
+        bad = [
+            (dict(ratio_loss="squared"), ValueError, "ratio_loss"),
+            (dict(ratio_loss=3), TypeError, "ratio_loss"),
+            (dict(ratio_loss=None), TypeError, "ratio_loss"),
+            (dict(scale=-1.0), ValueError, "scale"),
+            (dict(scale=0), ValueError, "scale"),
+            (dict(scale=float("nan")), ValueError, "scale"),
+            (dict(scale="2"), TypeError, "scale"),
+            (dict(scale=True), TypeError, "scale"),
+            (dict(scale={lambda x, z, w: x: 2.0}), ValueError, "scale"),
+            (dict(scale={objective.simulate: "2"}), TypeError, "scale"),
+            (
+                dict(ratio_loss="log", scale=3.0, optimizer="no-such-optimizer"),
+                ValueError,
+                "optimizer",
+            ),
+        ]
         for kwargs, error, name in bad:
             with self.assertRaisesRegex(error, name):
                 inference.initialize(**kwargs)

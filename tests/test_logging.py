@@ -1,4 +1,5 @@
 """TensorBoard summaries and the progress bar."""
+
 import glob
 import os
 
@@ -30,15 +31,19 @@ def read_events(logdir):
 
 
 class TensorBoardTest(tf.test.TestCase):
-
     def test_run_writes_tags_at_print_steps(self):
         logdir = self.get_temp_dir()
         make_inference().run(n_iter=25, n_print=10, logdir=logdir)
         runs = os.listdir(logdir)
         self.assertLen(runs, 1)  # the timestamped subdirectory
         tags = read_events(logdir)
-        for tag in ("loss", "loss/discriminative", "discriminator_outputs",
-                    "gradient_norm/Gen", "gradient_norm/Disc"):
+        for tag in (
+            "loss",
+            "loss/discriminative",
+            "discriminator_outputs",
+            "gradient_norm/Gen",
+            "gradient_norm/Disc",
+        ):
             self.assertEqual(sorted(tags[tag]), [1, 10, 20], tag)
 
     def test_update_loop_writes_per_group(self):
@@ -47,7 +52,7 @@ class TensorBoardTest(tf.test.TestCase):
         inference.initialize(n_iter=4, n_print=2, logdir=logdir, log_timestamp=False)
         for _ in range(4):
             inference.update(variables="Disc")  # t = 1, 3, 5, 7
-            inference.update(variables="Gen")   # t = 2, 4, 6, 8
+            inference.update(variables="Gen")  # t = 2, 4, 6, 8
         inference.finalize()
         tags = read_events(logdir)
         self.assertEqual(sorted(tags["loss/discriminative"]), [1])
@@ -55,10 +60,10 @@ class TensorBoardTest(tf.test.TestCase):
 
 
 class ProgressTest(tf.test.TestCase):
-
     def test_progress_prints_gen_and_disc_loss(self):
         import contextlib
         import io
+
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             make_inference().run(n_iter=20, n_print=5)
@@ -70,6 +75,7 @@ class ProgressTest(tf.test.TestCase):
     def test_n_print_zero_is_silent(self):
         import contextlib
         import io
+
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             make_inference().run(n_iter=20, n_print=0)

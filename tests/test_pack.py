@@ -1,5 +1,6 @@
 """PacGAN packing (`pack=m`): shapes the discriminator receives, objectives
 against NumPy for GAN and BiGAN, image-shaped inputs, and argument errors."""
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -50,10 +51,16 @@ class GANNets:
         rng = np.random.default_rng(seed)
         self.z = rng.normal(size=(BATCH, 3)).astype(np.float32)
         self.x = rng.normal(size=(BATCH,) + x_shape).astype(np.float32)
-        self.gen = keras.Sequential([keras.layers.Dense(4, "tanh"), keras.layers.Dense(width),
-                                     keras.layers.Reshape(x_shape)])
-        self.disc_net = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(5, "tanh"),
-                                          keras.layers.Dense(1)])
+        self.gen = keras.Sequential(
+            [
+                keras.layers.Dense(4, "tanh"),
+                keras.layers.Dense(width),
+                keras.layers.Reshape(x_shape),
+            ]
+        )
+        self.disc_net = keras.Sequential(
+            [keras.layers.Flatten(), keras.layers.Dense(5, "tanh"), keras.layers.Dense(1)]
+        )
         self.disc = Recorder(self.disc_net)
 
     def fake(self, n):
@@ -65,7 +72,9 @@ class GANNets:
 
     def np_disc(self, x):
         x = x.reshape(len(x), -1)
-        return dense_np(self.disc_net.layers[2], np.tanh(dense_np(self.disc_net.layers[1], x)))[:, 0]
+        return dense_np(self.disc_net.layers[2], np.tanh(dense_np(self.disc_net.layers[1], x)))[
+            :, 0
+        ]
 
 
 def zero_sgd():
@@ -73,7 +82,6 @@ def zero_sgd():
 
 
 class PackFunctionTest(tf.test.TestCase):
-
     def test_rank_2_concatenates_consecutive_samples(self):
         x = np.arange(12, dtype=np.float32).reshape(6, 2)
         self.assertAllEqual(pack(x, 2), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]])
@@ -94,7 +102,6 @@ class PackFunctionTest(tf.test.TestCase):
 
 
 class GANPackTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
@@ -120,7 +127,9 @@ class GANPackTest(tf.test.TestCase):
         d_true = nets.np_disc(np_pack(nets.x, m))
         d_fake = nets.np_disc(np_pack(nets.np_gen(), m))
         self.assertEqual(d_true.shape, (BATCH // m,))
-        self.assertAllClose(loss_d, np.mean(np_ce(1, d_true)) + np.mean(np_ce(0, d_fake)), atol=1e-5)
+        self.assertAllClose(
+            loss_d, np.mean(np_ce(1, d_true)) + np.mean(np_ce(0, d_fake)), atol=1e-5
+        )
         self.assertAllClose(loss, np.mean(np_ce(1, d_fake)), atol=1e-5)
 
     def test_pack_2_doubles_width_and_matches_numpy(self):
@@ -129,7 +138,7 @@ class GANPackTest(tf.test.TestCase):
         self.assertEqual(self.received_shapes(nets, 2), [((BATCH // 2, 4),), ((BATCH // 2, 4),)])
         self.assertEqual(nets.disc_net.layers[1].kernel.shape, (4, 5))
         loss, loss_d = self.objective_values(nets, 2)
-        self.assertEqual(nets.disc.shapes, [((None, 4),), ((None, 4),)])   # fed: batch unknown
+        self.assertEqual(nets.disc.shapes, [((None, 4),), ((None, 4),)])  # fed: batch unknown
         self.check_objectives(nets, 2, loss, loss_d)
 
     def test_pack_3_matches_numpy(self):
@@ -198,14 +207,15 @@ class BiGANNets:
 
 
 class BiGANPackTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
     def test_pack_2_doubles_widths_and_matches_numpy(self):
         nets = BiGANNets()
         x_ph = adinfer.placeholder([None, 3])
-        inference = adinfer.BiGANInference({nets.prior: nets.enc}, {nets.dec: x_ph}, nets.disc, pack=2)
+        inference = adinfer.BiGANInference(
+            {nets.prior: nets.enc}, {nets.dec: x_ph}, nets.disc, pack=2
+        )
         inference.initialize(**zero_sgd())
         nets.disc.shapes.clear()
         info = inference.update(feed_dict={x_ph: nets.x})
@@ -216,19 +226,23 @@ class BiGANPackTest(tf.test.TestCase):
 
         x_fake = nets.np_mlp(nets.dec, nets.z)
         z_fake = nets.np_mlp(nets.enc, nets.x)
-        d_true = nets.np_disc(np_pack(x_fake, 2), np_pack(nets.z, 2))    # (decoder(z), z): label 1
-        d_fake = nets.np_disc(np_pack(nets.x, 2), np_pack(z_fake, 2))    # (x, encoder(x)): label 0
+        d_true = nets.np_disc(np_pack(x_fake, 2), np_pack(nets.z, 2))  # (decoder(z), z): label 1
+        d_fake = nets.np_disc(np_pack(nets.x, 2), np_pack(z_fake, 2))  # (x, encoder(x)): label 0
         self.assertEqual(d_true.shape, (BATCH // 2,))
-        self.assertAllClose(info["loss_d"], np.mean(np_ce(1, d_true)) + np.mean(np_ce(0, d_fake)),
-                            atol=1e-5)
-        self.assertAllClose(info["loss"], np.mean(np_ce(0, d_true)) + np.mean(np_ce(1, d_fake)),
-                            atol=1e-5)
+        self.assertAllClose(
+            info["loss_d"], np.mean(np_ce(1, d_true)) + np.mean(np_ce(0, d_fake)), atol=1e-5
+        )
+        self.assertAllClose(
+            info["loss"], np.mean(np_ce(0, d_true)) + np.mean(np_ce(1, d_fake)), atol=1e-5
+        )
 
     def test_pack_must_divide_batch_size(self):
         nets = BiGANNets()
         with self.assertRaisesRegex(ValueError, "multiple of pack"):
-            adinfer.BiGANInference({nets.prior: nets.enc}, {nets.dec: nets.x}, nets.disc,
-                                   pack=4, batch_size=BATCH)
+            adinfer.BiGANInference(
+                {nets.prior: nets.enc}, {nets.dec: nets.x}, nets.disc, pack=4, batch_size=BATCH
+            )
         with self.assertRaisesRegex(ValueError, "pack must be a positive int"):
-            adinfer.BiGANInference({nets.prior: nets.enc}, {nets.dec: nets.x}, nets.disc,
-                                   pack=0, batch_size=BATCH)
+            adinfer.BiGANInference(
+                {nets.prior: nets.enc}, {nets.dec: nets.x}, nets.disc, pack=0, batch_size=BATCH
+            )

@@ -3,6 +3,7 @@ R1; packed inputs; a Wasserstein joint critic) against their formulas.
 
 A linear critic D(x) = w·x + b has ∇D = w everywhere, so the gradient penalty is
 exactly λ (‖w‖ − c)² whatever interpolation coefficients were drawn, and R1 is λ ‖w‖²."""
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -39,8 +40,9 @@ class GANNets:
         self.disc = keras.Sequential(layers + [keras.layers.Dense(1)])
         self.disc(np.zeros((1, in_dim), np.float32))
         if kernel is not None:
-            self.disc.layers[-1].set_weights([np.asarray(kernel, np.float32).reshape(-1, 1),
-                                              np.array([0.1], np.float32)])
+            self.disc.layers[-1].set_weights(
+                [np.asarray(kernel, np.float32).reshape(-1, 1), np.array([0.1], np.float32)]
+            )
 
     def fake(self, n):
         return self.gen(tf.constant(self.z)[:n])
@@ -66,7 +68,6 @@ def gan_values(nets, **kwargs):
 
 
 class GANPenaltyTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
@@ -79,38 +80,52 @@ class GANPenaltyTest(tf.test.TestCase):
         nets = GANNets(kernel)
         loss, loss_d = gan_values(nets, **kwargs)
         loss_0, loss_d_0 = self.base(nets)
-        self.assertAllClose(loss, loss_0, atol=1e-5)          # the generator's objective: no penalty
+        self.assertAllClose(loss, loss_0, atol=1e-5)  # the generator's objective: no penalty
         self.assertAllClose(loss_d, loss_d_0 + expected_penalty, atol=1e-5)
 
     def test_gradient_penalty(self):
-        w = np.array([0.6, 1.3])                        # ‖w‖ = 1.432
+        w = np.array([0.6, 1.3])  # ‖w‖ = 1.432
         norm = np.linalg.norm(w)
         self.check(w, 10.0 * (norm - 1) ** 2, gradient_penalty_weight=10.0)
-        self.check(w / norm, 0.0, gradient_penalty_weight=10.0)      # unit norm: none
+        self.check(w / norm, 0.0, gradient_penalty_weight=10.0)  # unit norm: none
         self.check(w, 0.0, gradient_penalty_weight=0.0)
         self.check(w, 0.0)
 
     def test_target(self):
         w = np.array([0.6, 1.3])
         norm = np.linalg.norm(w)
-        self.check(w, 2.0 * (norm - 3.0) ** 2, gradient_penalty_weight=2.0, gradient_penalty_target=3.0)
-        self.check(w, 2.0 * norm ** 2, gradient_penalty_weight=2.0, gradient_penalty_target=0.0)
+        self.check(
+            w, 2.0 * (norm - 3.0) ** 2, gradient_penalty_weight=2.0, gradient_penalty_target=3.0
+        )
+        self.check(w, 2.0 * norm**2, gradient_penalty_weight=2.0, gradient_penalty_target=0.0)
 
     def test_one_sided(self):
         w = np.array([0.6, 1.3])
         norm = np.linalg.norm(w)
         # Above the target: as the two-sided penalty; below it: zero (two-sided would not be).
-        self.check(w, 5.0 * (norm - 1.0) ** 2, gradient_penalty_weight=5.0,
-                   gradient_penalty_one_sided=True)
-        self.check(w, 0.0, gradient_penalty_weight=5.0, gradient_penalty_one_sided=True,
-                   gradient_penalty_target=2.0)
-        self.check(w, 5.0 * (norm - 2.0) ** 2, gradient_penalty_weight=5.0, gradient_penalty_target=2.0)
+        self.check(
+            w, 5.0 * (norm - 1.0) ** 2, gradient_penalty_weight=5.0, gradient_penalty_one_sided=True
+        )
+        self.check(
+            w,
+            0.0,
+            gradient_penalty_weight=5.0,
+            gradient_penalty_one_sided=True,
+            gradient_penalty_target=2.0,
+        )
+        self.check(
+            w, 5.0 * (norm - 2.0) ** 2, gradient_penalty_weight=5.0, gradient_penalty_target=2.0
+        )
 
     def test_r1(self):
         w = np.array([0.6, 1.3])
-        self.check(w, 0.5 * np.sum(w ** 2), r1_penalty_weight=0.5)
-        self.check(w, 0.5 * np.sum(w ** 2) + 3.0 * (np.linalg.norm(w) - 1) ** 2,
-                   r1_penalty_weight=0.5, gradient_penalty_weight=3.0)
+        self.check(w, 0.5 * np.sum(w**2), r1_penalty_weight=0.5)
+        self.check(
+            w,
+            0.5 * np.sum(w**2) + 3.0 * (np.linalg.norm(w) - 1) ** 2,
+            r1_penalty_weight=0.5,
+            gradient_penalty_weight=3.0,
+        )
 
     def test_r1_nonlinear_is_on_real_data(self):
         """R1 = mean ‖∇x D(x_true)‖², exact for a tanh discriminator (no interpolation)."""
@@ -128,10 +143,18 @@ class GANPenaltyTest(tf.test.TestCase):
         on packed inputs has ∇D = w ∈ R⁴."""
         w = np.array([0.6, 1.3, -0.4, 0.9])
         norm = np.linalg.norm(w)
-        for kwargs, penalty in ((dict(gradient_penalty_weight=10.0), 10.0 * (norm - 1) ** 2),
-                                (dict(r1_penalty_weight=0.5), 0.5 * norm ** 2),
-                                (dict(gradient_penalty_weight=1.0, gradient_penalty_target=3.0,
-                                      gradient_penalty_one_sided=True), 0.0)):
+        for kwargs, penalty in (
+            (dict(gradient_penalty_weight=10.0), 10.0 * (norm - 1) ** 2),
+            (dict(r1_penalty_weight=0.5), 0.5 * norm**2),
+            (
+                dict(
+                    gradient_penalty_weight=1.0,
+                    gradient_penalty_target=3.0,
+                    gradient_penalty_one_sided=True,
+                ),
+                0.0,
+            ),
+        ):
             nets = GANNets(w, in_dim=4)
             loss, loss_d = gan_values(nets, pack=2, **kwargs)
             loss_0, loss_d_0 = self.base(nets, m=2)
@@ -140,19 +163,25 @@ class GANPenaltyTest(tf.test.TestCase):
 
     def test_penalty_argument_errors(self):
         nets = GANNets()
-        for kwargs, error in ((dict(gradient_penalty_weight=-1.0), ValueError),
-                              (dict(gradient_penalty_weight="1"), TypeError),
-                              (dict(gradient_penalty_target=-0.5), ValueError),
-                              (dict(gradient_penalty_target=None), TypeError),
-                              (dict(gradient_penalty_one_sided=1), TypeError),
-                              (dict(r1_penalty_weight=float("inf")), ValueError),
-                              (dict(r1_penalty_weight=[1.0]), TypeError)):
+        for kwargs, error in (
+            (dict(gradient_penalty_weight=-1.0), ValueError),
+            (dict(gradient_penalty_weight="1"), TypeError),
+            (dict(gradient_penalty_target=-0.5), ValueError),
+            (dict(gradient_penalty_target=None), TypeError),
+            (dict(gradient_penalty_one_sided=1), TypeError),
+            (dict(r1_penalty_weight=float("inf")), ValueError),
+            (dict(r1_penalty_weight=[1.0]), TypeError),
+        ):
             (name,) = kwargs
             with self.assertRaisesRegex(error, name):
                 adinfer.GANInference({nets.fake: nets.x}, nets.disc, **kwargs)
             with self.assertRaisesRegex(error, name):
-                adinfer.BiGANInference({lambda n: tf.zeros([n, 2]): nets.gen}, {nets.gen: nets.x},
-                                       lambda x, z: x, **kwargs)
+                adinfer.BiGANInference(
+                    {lambda n: tf.zeros([n, 2]): nets.gen},
+                    {nets.gen: nets.x},
+                    lambda x, z: x,
+                    **kwargs,
+                )
 
 
 class BiGANNets:
@@ -163,14 +192,16 @@ class BiGANNets:
         rng = np.random.default_rng(seed)
         self.enc = keras.Sequential([keras.layers.Dense(2)])
         self.dec = keras.Sequential([keras.layers.Dense(3)])
-        self.dnet = keras.Sequential(([keras.layers.Dense(4, "tanh")] if tanh else [])
-                                     + [keras.layers.Dense(1)])
+        self.dnet = keras.Sequential(
+            ([keras.layers.Dense(4, "tanh")] if tanh else []) + [keras.layers.Dense(1)]
+        )
         self.z = rng.normal(size=(BATCH, 2)).astype(np.float32)
         self.x = rng.normal(size=(BATCH, 3)).astype(np.float32)
         self.enc(self.x), self.dec(self.z), self.dnet(np.zeros((1, 5), np.float32))
         if kernel is not None:
-            self.dnet.layers[-1].set_weights([np.asarray(kernel, np.float32).reshape(-1, 1),
-                                              np.array([-0.3], np.float32)])
+            self.dnet.layers[-1].set_weights(
+                [np.asarray(kernel, np.float32).reshape(-1, 1), np.array([-0.3], np.float32)]
+            )
 
     def prior(self, n):
         return tf.constant(self.z)[:n]
@@ -189,7 +220,7 @@ class BiGANNets:
     def np_grad_sq(self, x, z):
         (w1, b1), (w2, _) = [layer.get_weights() for layer in self.dnet.layers]
         h = np.tanh(np.concatenate([x, z], -1) @ w1 + b1)
-        return np.sum((((1 - h ** 2) * w2[:, 0]) @ w1.T) ** 2, axis=1)
+        return np.sum((((1 - h**2) * w2[:, 0]) @ w1.T) ** 2, axis=1)
 
     def np_sides(self):
         """(x_fake, z_true) and (x_true, z_fake)."""
@@ -201,7 +232,9 @@ class BiGANNets:
 
 def bigan_values(nets, **kwargs):
     x_ph = adinfer.placeholder([None, 3])
-    inference = adinfer.BiGANInference({nets.prior: nets.enc}, {nets.dec: x_ph}, nets.disc, **kwargs)
+    inference = adinfer.BiGANInference(
+        {nets.prior: nets.enc}, {nets.dec: x_ph}, nets.disc, **kwargs
+    )
     inference.initialize(**zero_sgd())
     info = inference.update(feed_dict={x_ph: nets.x})
     return info["loss"], info["loss_d"]
@@ -210,23 +243,24 @@ def bigan_values(nets, **kwargs):
 class BiGANWassersteinTest(tf.test.TestCase):
     """loss="wasserstein" with a gradient penalty on the joint critic:
 
-      loss_d = mean(D(x_true, z_fake)) − mean(D(x_fake, z_true)) + λ mean((‖∇(x̂, ẑ) D‖ − 1)²)
-      loss   = mean(D(x_fake, z_true)) − mean(D(x_true, z_fake))
+    loss_d = mean(D(x_true, z_fake)) − mean(D(x_fake, z_true)) + λ mean((‖∇(x̂, ẑ) D‖ − 1)²)
+    loss   = mean(D(x_fake, z_true)) − mean(D(x_true, z_fake))
     """
 
     def setUp(self):
         adinfer.clear_losses()
 
     def test_objectives_match_formulas(self):
-        w = np.array([0.6, 1.3, -0.4, 0.9, 0.5])   # over the concatenated (x, z): 3 + 2
+        w = np.array([0.6, 1.3, -0.4, 0.9, 0.5])  # over the concatenated (x, z): 3 + 2
         norm = np.linalg.norm(w)
         nets = BiGANNets(w)
         real, fake = nets.np_sides()
         d_real, d_fake = nets.np_disc(*real), nets.np_disc(*fake)
         for weight in (10.0, 0.0):
             loss, loss_d = bigan_values(nets, loss="wasserstein", gradient_penalty_weight=weight)
-            self.assertAllClose(loss_d, d_fake.mean() - d_real.mean() + weight * (norm - 1) ** 2,
-                                atol=1e-5)
+            self.assertAllClose(
+                loss_d, d_fake.mean() - d_real.mean() + weight * (norm - 1) ** 2, atol=1e-5
+            )
             self.assertAllClose(loss, d_real.mean() - d_fake.mean(), atol=1e-5)
         # The norm is taken jointly over x and z: with w_x alone of unit norm, still penalised.
         w_unit_x = np.concatenate([w[:3] / np.linalg.norm(w[:3]), w[3:]])
@@ -246,9 +280,20 @@ class BiGANWassersteinTest(tf.test.TestCase):
         real, fake = nets.np_sides()
         base = nets.np_disc(*fake).mean() - nets.np_disc(*real).mean()
         eps = np.linspace(0, 1, 2001)[:, None, None]
-        per_pair = np.stack([(np.sqrt(nets.np_grad_sq(e * real[0] + (1 - e) * fake[0],
-                                                        e * real[1] + (1 - e) * fake[1])) - 1) ** 2
-                             for e in eps])
+        per_pair = np.stack(
+            [
+                (
+                    np.sqrt(
+                        nets.np_grad_sq(
+                            e * real[0] + (1 - e) * fake[0], e * real[1] + (1 - e) * fake[1]
+                        )
+                    )
+                    - 1
+                )
+                ** 2
+                for e in eps
+            ]
+        )
         low, high = per_pair.min(0).mean(), per_pair.max(0).mean()
         self.assertGreater(high - low, 0.05)
         for seed in range(3):
@@ -268,12 +313,21 @@ class BiGANWassersteinTest(tf.test.TestCase):
         decoder = keras.Sequential([keras.layers.Dense(16, "relu"), keras.layers.Dense(2)])
         joint = keras.Sequential([keras.layers.Dense(32, "relu"), keras.layers.Dense(1)])
         inference = adinfer.BiGANInference(
-            {lambda n: tf.random.normal([n, 2]): encoder}, {decoder: x_train},
-            lambda x, z: joint(tf.concat([x, z], -1)), loss="wasserstein",
-            gradient_penalty_weight=10.0, batch_size=64, seed=0)
-        inference.run(n_iter=50, n_print=0, n_critic=5,
-                      optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9),
-                      optimizer_d=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9))
+            {lambda n: tf.random.normal([n, 2]): encoder},
+            {decoder: x_train},
+            lambda x, z: joint(tf.concat([x, z], -1)),
+            loss="wasserstein",
+            gradient_penalty_weight=10.0,
+            batch_size=64,
+            seed=0,
+        )
+        inference.run(
+            n_iter=50,
+            n_print=0,
+            n_critic=5,
+            optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9),
+            optimizer_d=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9),
+        )
         self.assertEqual(int(inference.t), 300)
         info = inference.update()
         self.assertTrue(np.isfinite(info["loss"]) and np.isfinite(info["loss_d"]), info)

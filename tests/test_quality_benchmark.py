@@ -1,5 +1,6 @@
 """Smoke test of benchmarks/quality.py: `--quick` runs and prints a well-formed
 table, and leaves RESULTS.md alone."""
+
 import math
 import os
 import re
@@ -29,14 +30,19 @@ def mean_pm(cell):
 
 
 class QualityBenchmarkTest(unittest.TestCase):
-
     @classmethod
     def setUpClass(cls):
         with open(RESULTS) as f:
             cls.results_before = f.read()
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-        cls.proc = subprocess.run([sys.executable, SCRIPT, "--quick"], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, timeout=240)
+        cls.proc = subprocess.run(
+            [sys.executable, SCRIPT, "--quick"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
         cls.lines = cls.proc.stdout.splitlines()
 
     def rows(self, header_start):
@@ -45,7 +51,7 @@ class QualityBenchmarkTest(unittest.TestCase):
             if line.startswith(header_start):
                 self.assertTrue(re.match(r"^\|(---\|)+$", self.lines[i + 1]), self.lines[i + 1])
                 rows = []
-                for row in self.lines[i + 2:]:
+                for row in self.lines[i + 2 :]:
                     if not row.startswith("|"):
                         break
                     rows.append(cells(row))
@@ -75,7 +81,7 @@ class QualityBenchmarkTest(unittest.TestCase):
             self.assertEqual(row[0], f"{task} ({TOY_MODES[task]} modes)")
             modes, modes_se = mean_pm(row[2])
             self.assertTrue(0 <= modes <= TOY_MODES[task], row)
-            self.assertEqual(modes, round(modes), row)        # one seed: an integer count
+            self.assertEqual(modes, round(modes), row)  # one seed: an integer count
             self.assertEqual(modes_se, 0.0)
             quality, _ = mean_pm(row[3])
             self.assertTrue(0.0 <= quality <= 100.0, row)

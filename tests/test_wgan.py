@@ -1,4 +1,5 @@
 """WGANInference: objectives against NumPy, clipping, convergence, argument errors."""
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -7,7 +8,7 @@ import adinfer
 import mirrors
 
 BATCH = 6
-W = np.array([[0.6], [1.3]], np.float32)   # linear critic D(x) = w.x + b, |w| = 1.432
+W = np.array([[0.6], [1.3]], np.float32)  # linear critic D(x) = w.x + b, |w| = 1.432
 B = np.array([0.2], np.float32)
 C = float(np.float32(0.05))  # the clip value as float32 holds it
 
@@ -57,7 +58,6 @@ def values(nets, x_true, **initialize_kwargs):
 
 
 class WGANObjectiveTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
@@ -94,11 +94,11 @@ class WGANObjectiveTest(tf.test.TestCase):
         _, _, loss, loss_d = values(nets, x_fake, penalty=10.0)
         gp = 10.0 * np.mean((nets.np_grad_norm(x_fake) - 1.0) ** 2)
         self.assertGreater(gp, 0.1)
-        self.assertAllClose(loss_d, gp, atol=1e-4)      # mean(D(x_fake)) − mean(D(x_true)) = 0
+        self.assertAllClose(loss_d, gp, atol=1e-4)  # mean(D(x_fake)) − mean(D(x_true)) = 0
         self.assertAllClose(loss, -d_fake.mean(), atol=1e-5)
 
         eps = np.linspace(0.0, 1.0, 2001)[:, None, None]
-        x_hat = eps * nets.x + (1 - eps) * x_fake                       # [grid, batch, 2]
+        x_hat = eps * nets.x + (1 - eps) * x_fake  # [grid, batch, 2]
         per_sample = np.stack([(nets.np_grad_norm(xh) - 1.0) ** 2 for xh in x_hat])
         low, high = 10.0 * per_sample.min(0).mean(), 10.0 * per_sample.max(0).mean()
         self.assertGreater(high - low, 0.1)  # ε matters here
@@ -127,16 +127,19 @@ class Tracker:
 
     def __init__(self, clip):
         init = keras.initializers.RandomUniform(-clip, clip, seed=0)
-        self.net = keras.Sequential([keras.layers.Dense(8, "tanh", kernel_initializer=init,
-                                                        bias_initializer=init),
-                                     keras.layers.Dense(1, kernel_initializer=init,
-                                                        bias_initializer=init)])
+        self.net = keras.Sequential(
+            [
+                keras.layers.Dense(8, "tanh", kernel_initializer=init, bias_initializer=init),
+                keras.layers.Dense(1, kernel_initializer=init, bias_initializer=init),
+            ]
+        )
         self.largest = tf.Variable(0.0, trainable=False)
 
     def __call__(self, x):
         out = self.net(x)
-        self.largest.assign(tf.reduce_max([tf.reduce_max(tf.abs(w)) for w in self.net.weights]
-                                          + [self.largest]))
+        self.largest.assign(
+            tf.reduce_max([tf.reduce_max(tf.abs(w)) for w in self.net.weights] + [self.largest])
+        )
         return out
 
     def max_abs(self):
@@ -144,20 +147,27 @@ class Tracker:
 
 
 class WGANClipTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
     def make(self, clip):
         keras.utils.set_random_seed(0)
         x_train = np.random.default_rng(0).normal(4.0, 0.5, size=(256, 1)).astype(np.float32)
-        gen = keras.Sequential([keras.layers.Dense(4, "relu", kernel_initializer="ones"),
-                                keras.layers.Dense(1, kernel_initializer="ones")])
+        gen = keras.Sequential(
+            [
+                keras.layers.Dense(4, "relu", kernel_initializer="ones"),
+                keras.layers.Dense(1, kernel_initializer="ones"),
+            ]
+        )
         critic = Tracker(0.05)
         fake = lambda n: gen(tf.random.normal([n, 1]))
         inference = adinfer.WGANInference({fake: x_train}, critic, batch_size=32, seed=0)
-        kwargs = dict(penalty=None, clip=clip, optimizer=keras.optimizers.SGD(0.5),
-                      optimizer_d=keras.optimizers.SGD(0.5))
+        kwargs = dict(
+            penalty=None,
+            clip=clip,
+            optimizer=keras.optimizers.SGD(0.5),
+            optimizer_d=keras.optimizers.SGD(0.5),
+        )
         return inference, gen, critic, kwargs
 
     def test_every_disc_update_is_clipped(self):
@@ -196,7 +206,6 @@ class WGANClipTest(tf.test.TestCase):
 
 
 class WGANArgumentTest(tf.test.TestCase):
-
     def setUp(self):
         adinfer.clear_losses()
 
@@ -206,16 +215,18 @@ class WGANArgumentTest(tf.test.TestCase):
         inference.initialize(penalty=3.0, clip=0.5, **zero_sgd())
         inference.update()
         compiled = dict(inference._compiled)
-        bad = [(dict(penalty=-1.0), ValueError, "penalty"),
-               (dict(penalty=float("nan")), ValueError, "penalty"),
-               (dict(penalty="10"), TypeError, "penalty"),
-               (dict(penalty=True), TypeError, "penalty"),
-               (dict(clip=0), ValueError, "clip"),
-               (dict(clip=-0.01), ValueError, "clip"),
-               (dict(clip=float("inf")), ValueError, "clip"),
-               (dict(clip="0.01"), TypeError, "clip"),
-               (dict(clip=[0.01]), TypeError, "clip"),
-               (dict(optimizer="no-such-optimizer", penalty=1.0, clip=0.1), ValueError, "optimizer")]
+        bad = [
+            (dict(penalty=-1.0), ValueError, "penalty"),
+            (dict(penalty=float("nan")), ValueError, "penalty"),
+            (dict(penalty="10"), TypeError, "penalty"),
+            (dict(penalty=True), TypeError, "penalty"),
+            (dict(clip=0), ValueError, "clip"),
+            (dict(clip=-0.01), ValueError, "clip"),
+            (dict(clip=float("inf")), ValueError, "clip"),
+            (dict(clip="0.01"), TypeError, "clip"),
+            (dict(clip=[0.01]), TypeError, "clip"),
+            (dict(optimizer="no-such-optimizer", penalty=1.0, clip=0.1), ValueError, "optimizer"),
+        ]
         for kwargs, error, name in bad:
             with self.assertRaisesRegex(error, name):
                 inference.initialize(**kwargs)

@@ -1,4 +1,5 @@
 """Bidirectional GANs (Donahue et al., 2017; Dumoulin et al., 2017)."""
+
 from adinfer.inferences.gan import GANInference, _check_like, _concat, pack
 
 
@@ -35,10 +36,20 @@ class BiGANInference(GANInference):
     outputs agree in shape and names both when they do not.
     """
 
-    def __init__(self, latent_vars, data, discriminator, loss="non_saturating", pack=1,
-                 batch_size=None, seed=None, gradient_penalty_weight=None,
-                 gradient_penalty_target=1.0, gradient_penalty_one_sided=False,
-                 r1_penalty_weight=None):
+    def __init__(
+        self,
+        latent_vars,
+        data,
+        discriminator,
+        loss="non_saturating",
+        pack=1,
+        batch_size=None,
+        seed=None,
+        gradient_penalty_weight=None,
+        gradient_penalty_target=1.0,
+        gradient_penalty_one_sided=False,
+        r1_penalty_weight=None,
+    ):
         """
         Args:
           latent_vars: `{prior: encoder}`.
@@ -57,19 +68,32 @@ class BiGANInference(GANInference):
         if not isinstance(latent_vars, dict):
             raise TypeError("latent_vars must have type dict.")
         if len(latent_vars) != 1:
-            raise ValueError(f"latent_vars must hold one pair {{prior: encoder}}, got {len(latent_vars)}.")
+            raise ValueError(
+                f"latent_vars must hold one pair {{prior: encoder}}, got {len(latent_vars)}."
+            )
         ((prior, encoder),) = latent_vars.items()
         if not callable(prior) and not hasattr(prior, "sample"):
-            raise TypeError("latent_vars: the key must be the prior, a TFP distribution or a program "
-                            f"prior(batch_size) -> z, got {type(prior).__name__}.")
+            raise TypeError(
+                "latent_vars: the key must be the prior, a TFP distribution or a program "
+                f"prior(batch_size) -> z, got {type(prior).__name__}."
+            )
         if not callable(encoder):
-            raise TypeError("latent_vars: the value must be the encoder, a program encoder(x) -> z, "
-                            f"got {type(encoder).__name__}.")
-        super().__init__(data, discriminator, loss=loss, pack=pack, batch_size=batch_size, seed=seed,
-                         gradient_penalty_weight=gradient_penalty_weight,
-                         gradient_penalty_target=gradient_penalty_target,
-                         gradient_penalty_one_sided=gradient_penalty_one_sided,
-                         r1_penalty_weight=r1_penalty_weight)
+            raise TypeError(
+                "latent_vars: the value must be the encoder, a program encoder(x) -> z, "
+                f"got {type(encoder).__name__}."
+            )
+        super().__init__(
+            data,
+            discriminator,
+            loss=loss,
+            pack=pack,
+            batch_size=batch_size,
+            seed=seed,
+            gradient_penalty_weight=gradient_penalty_weight,
+            gradient_penalty_target=gradient_penalty_target,
+            gradient_penalty_one_sided=gradient_penalty_one_sided,
+            r1_penalty_weight=r1_penalty_weight,
+        )
         self.latent_vars = latent_vars
         self.prior, self.encoder, self.decoder = prior, encoder, self.fake
 
@@ -77,8 +101,12 @@ class BiGANInference(GANInference):
         z_true = self.call("Gen", self.prior, self.batch_size_of(x_true))
         x_fake = self.call("Gen", self.decoder, z_true)
         z_fake = self.call("Gen", self.encoder, x_true)
-        _check_like(z_fake, z_true, "latent_vars: the encoder's output encoder(x)",
-                    "the prior's draws (the key of latent_vars)")
+        _check_like(
+            z_fake,
+            z_true,
+            "latent_vars: the encoder's output encoder(x)",
+            "the prior's draws (the key of latent_vars)",
+        )
         _check_like(x_fake, x_true, "data: the decoder's output decoder(z)", "the observed batch")
         # Edward's labels: (x_fake, z_true) is the critic's "real" side (R1's).
         pair_true = (pack(x_fake, self.pack), pack(z_true, self.pack))

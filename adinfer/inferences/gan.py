@@ -1,4 +1,5 @@
 """Generative adversarial networks (Goodfellow et al., 2014)."""
+
 import math
 import numbers
 
@@ -58,9 +59,19 @@ class GANInference(Inference):
     ```
     """
 
-    def __init__(self, data, discriminator, loss="non_saturating", pack=1, batch_size=None,
-                 seed=None, gradient_penalty_weight=None, gradient_penalty_target=1.0,
-                 gradient_penalty_one_sided=False, r1_penalty_weight=None):
+    def __init__(
+        self,
+        data,
+        discriminator,
+        loss="non_saturating",
+        pack=1,
+        batch_size=None,
+        seed=None,
+        gradient_penalty_weight=None,
+        gradient_penalty_target=1.0,
+        gradient_penalty_one_sided=False,
+        r1_penalty_weight=None,
+    ):
         """
         Args:
           data: `{fake: x_true}`: a program `fake(batch_size) -> x_fake` (or a TFP
@@ -79,30 +90,42 @@ class GANInference(Inference):
           gradient_penalty_one_sided: penalise only norms above c.
           r1_penalty_weight: λ_r1 ≥ 0 of the R1 penalty; None or 0 for none.
         """
-        penalties = _penalty_arguments(gradient_penalty_weight, gradient_penalty_target,
-                                       gradient_penalty_one_sided, r1_penalty_weight)
+        penalties = _penalty_arguments(
+            gradient_penalty_weight,
+            gradient_penalty_target,
+            gradient_penalty_one_sided,
+            r1_penalty_weight,
+        )
         if not callable(discriminator):
             raise TypeError("discriminator must be a callable function.")
         if isinstance(data, dict):
             for key in data:
                 if not callable(key) and not hasattr(key, "sample"):
-                    raise TypeError("data keys must be programs fake(batch_size) -> x_fake or "
-                                    f"distributions, got {type(key).__name__}.")
+                    raise TypeError(
+                        "data keys must be programs fake(batch_size) -> x_fake or "
+                        f"distributions, got {type(key).__name__}."
+                    )
         if not isinstance(pack, int) or isinstance(pack, bool) or pack < 1:
             raise ValueError(f"pack must be a positive int, got {pack!r}.")
         if batch_size is not None and batch_size % pack:
             raise ValueError(f"batch_size={batch_size} must be a multiple of pack={pack}.")
         self.generator_loss, self.discriminator_loss = losses.get(loss)
         self.pack = pack
-        (self.gradient_penalty_weight, self.gradient_penalty_target,
-         self.gradient_penalty_one_sided, self.r1_penalty_weight) = penalties
+        (
+            self.gradient_penalty_weight,
+            self.gradient_penalty_target,
+            self.gradient_penalty_one_sided,
+            self.r1_penalty_weight,
+        ) = penalties
         super().__init__(data, batch_size=batch_size, seed=seed)
         (self.fake,) = self.data.keys()
         self.discriminator = discriminator
 
     def objectives(self, x_true):
         x_fake = self.call("Gen", self.fake, self.batch_size_of(x_true))
-        _check_like(x_fake, x_true, "data: the generated batch fake(batch_size)", "the observed batch")
+        _check_like(
+            x_fake, x_true, "data: the generated batch fake(batch_size)", "the observed batch"
+        )
         x_true, x_fake = pack(x_true, self.pack), pack(x_fake, self.pack)
         d_true = self.call("Disc", self.discriminator, x_true)
         d_fake = self.call("Disc", self.discriminator, x_fake)
@@ -120,9 +143,13 @@ class GANInference(Inference):
         total = tf.zeros([], dtype)
         with scopes.scope("Disc"):
             if self.gradient_penalty_weight:
-                gp = losses.gradient_penalty(self.discriminator, real, fake,
-                                             target=self.gradient_penalty_target,
-                                             one_sided=self.gradient_penalty_one_sided)
+                gp = losses.gradient_penalty(
+                    self.discriminator,
+                    real,
+                    fake,
+                    target=self.gradient_penalty_target,
+                    one_sided=self.gradient_penalty_one_sided,
+                )
                 total += tf.cast(self.gradient_penalty_weight, dtype) * tf.cast(gp, dtype)
             if self.r1_penalty_weight:
                 r1 = losses.r1_penalty(self.discriminator, real)
@@ -135,22 +162,27 @@ def _nonnegative(value, name):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be None or a non-negative number, got {type(value).__name__}.")
+        raise TypeError(
+            f"{name} must be None or a non-negative number, got {type(value).__name__}."
+        )
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be None or a finite non-negative number, got {value!r}.")
     return float(value)
 
 
-def _penalty_arguments(gradient_penalty_weight, gradient_penalty_target,
-                       gradient_penalty_one_sided, r1_penalty_weight):
+def _penalty_arguments(
+    gradient_penalty_weight, gradient_penalty_target, gradient_penalty_one_sided, r1_penalty_weight
+):
     """Validates the penalty arguments; returns them normalised."""
     gp = _nonnegative(gradient_penalty_weight, "gradient_penalty_weight")
     target = _nonnegative(gradient_penalty_target, "gradient_penalty_target")
     if target is None:
         raise TypeError("gradient_penalty_target must be a non-negative number, got None.")
     if not isinstance(gradient_penalty_one_sided, bool):
-        raise TypeError("gradient_penalty_one_sided must be a bool, got "
-                        f"{type(gradient_penalty_one_sided).__name__}.")
+        raise TypeError(
+            "gradient_penalty_one_sided must be a bool, got "
+            f"{type(gradient_penalty_one_sided).__name__}."
+        )
     r1 = _nonnegative(r1_penalty_weight, "r1_penalty_weight")
     return gp, target, gradient_penalty_one_sided, r1
 
@@ -161,8 +193,10 @@ def _check_like(a, b, name_a, name_b):
     if a.dtype != b.dtype:
         raise TypeError(f"{name_a} has dtype {a.dtype.name} but {name_b} has dtype {b.dtype.name}.")
     if not a.shape[1:].is_compatible_with(b.shape[1:]) or a.shape.rank != b.shape.rank:
-        raise TypeError(f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; "
-                        "they must agree past the batch axis.")
+        raise TypeError(
+            f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; "
+            "they must agree past the batch axis."
+        )
 
 
 def pack(x, m):
@@ -174,9 +208,11 @@ def pack(x, m):
     if x.shape.rank == 1:
         return tf.reshape(x, [-1, m])
     shape = tf.shape(x)
-    grouped = tf.reshape(x, tf.concat([[-1, m], shape[1:]], 0))     # [b/m, m, ..., c]
+    grouped = tf.reshape(x, tf.concat([[-1, m], shape[1:]], 0))  # [b/m, m, ..., c]
     rank = x.shape.rank + 1
-    moved = tf.transpose(grouped, [0] + list(range(2, rank - 1)) + [1, rank - 1])  # [b/m, ..., m, c]
+    moved = tf.transpose(
+        grouped, [0] + list(range(2, rank - 1)) + [1, rank - 1]
+    )  # [b/m, ..., m, c]
     return tf.reshape(moved, tf.concat([[-1], shape[1:-1], [m * shape[-1]]], 0))
 
 

@@ -1,4 +1,5 @@
 """Likelihood-free variational inference (Tran, Ranganath & Blei, 2017)."""
+
 import math
 import numbers
 
@@ -88,8 +89,15 @@ class ImplicitKLqp(Inference):
     ```
     """
 
-    def __init__(self, latent_vars, data=None, discriminator=None, global_vars=None,
-                 batch_size=None, seed=None):
+    def __init__(
+        self,
+        latent_vars,
+        data=None,
+        discriminator=None,
+        global_vars=None,
+        batch_size=None,
+        seed=None,
+    ):
         """
         Args:
           latent_vars: `{p_z: q_z}` (or None / `{}`): local variables.
@@ -107,24 +115,34 @@ class ImplicitKLqp(Inference):
         for p, q in global_vars.items():
             for name, dist in (("key (the prior)", p), ("value (the variational factor)", q)):
                 if not isinstance(dist, tfd.Distribution):
-                    raise TypeError(f"global_vars: each {name} must be a TFP distribution, "
-                                    f"got {type(dist).__name__}.")
+                    raise TypeError(
+                        f"global_vars: each {name} must be a TFP distribution, "
+                        f"got {type(dist).__name__}."
+                    )
             if q.reparameterization_type != tfd.FULLY_REPARAMETERIZED:
-                raise TypeError(f"global_vars: the variational factor {q.name} must be fully "
-                                "reparameterized: ImplicitKLqp differentiates through its samples.")
+                raise TypeError(
+                    f"global_vars: the variational factor {q.name} must be fully "
+                    "reparameterized: ImplicitKLqp differentiates through its samples."
+                )
         local_vars = {p: q for p, q in latent_vars.items() if not _contains(global_vars, p)}
         for p, q in local_vars.items():
             if not isinstance(p, tfd.Distribution) and not callable(p):
-                raise TypeError("latent_vars: each key must be a prior, a TFP distribution or a "
-                                f"program p_z(n, beta) -> z, got {type(p).__name__}.")
+                raise TypeError(
+                    "latent_vars: each key must be a prior, a TFP distribution or a "
+                    f"program p_z(n, beta) -> z, got {type(p).__name__}."
+                )
             if not isinstance(q, tfd.Distribution) and not callable(q):
-                raise TypeError("latent_vars: each value must be a TFP distribution or a program "
-                                f"q_z(x, beta) -> z, got {type(q).__name__}.")
+                raise TypeError(
+                    "latent_vars: each value must be a TFP distribution or a program "
+                    f"q_z(x, beta) -> z, got {type(q).__name__}."
+                )
         if isinstance(data, dict):
             for key in data:
                 if not callable(key) and not isinstance(key, tfd.Distribution):
-                    raise TypeError("data keys must be programs x_model(x, z, beta) -> x' or "
-                                    f"distributions, got {type(key).__name__}.")
+                    raise TypeError(
+                        "data keys must be programs x_model(x, z, beta) -> x' or "
+                        f"distributions, got {type(key).__name__}."
+                    )
         super().__init__(data, batch_size=batch_size, seed=seed)
         self.latent_vars = latent_vars
         self.global_vars = global_vars
@@ -149,13 +167,17 @@ class ImplicitKLqp(Inference):
         """
         if isinstance(ratio_loss, str):
             if ratio_loss not in _RATIO_LOSSES:
-                raise ValueError(f"ratio_loss must be 'log', 'hinge' or a callable, got {ratio_loss!r}.")
+                raise ValueError(
+                    f"ratio_loss must be 'log', 'hinge' or a callable, got {ratio_loss!r}."
+                )
             ratio_loss_fn = _RATIO_LOSSES[ratio_loss]
         elif callable(ratio_loss):
             ratio_loss_fn = ratio_loss
         else:
-            raise TypeError("ratio_loss must be 'log', 'hinge' or a callable fn(r_p, r_q), "
-                            f"got {type(ratio_loss).__name__}.")
+            raise TypeError(
+                "ratio_loss must be 'log', 'hinge' or a callable fn(r_p, r_q), "
+                f"got {type(ratio_loss).__name__}."
+            )
         scale = self._check_scale(scale)
         self._initialize_with({"ratio_loss": ratio_loss_fn, "scale": scale}, *args, **kwargs)
 
@@ -164,12 +186,15 @@ class ImplicitKLqp(Inference):
             return 1.0
         if isinstance(scale, dict):
             if len(scale) != 1 or self.model is None or not _contains(scale, self.model):
-                raise ValueError("scale: a dict must hold one entry keyed by the data key "
-                                 "(the model program).")
+                raise ValueError(
+                    "scale: a dict must hold one entry keyed by the data key (the model program)."
+                )
             (scale,) = scale.values()
         if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-            raise TypeError(f"scale must be a positive number or {{x_model: number}}, "
-                            f"got {type(scale).__name__}.")
+            raise TypeError(
+                f"scale must be a positive number or {{x_model: number}}, "
+                f"got {type(scale).__name__}."
+            )
         if not math.isfinite(scale) or scale <= 0:
             raise ValueError(f"scale must be a finite positive number, got {scale!r}.")
         return float(scale)
@@ -190,10 +215,16 @@ class ImplicitKLqp(Inference):
         # z' ~ p(z | β) and z ~ q(z | x, β).
         z_p, z_q = [], []
         for p, q in self.local_vars.items():
-            z_p.append(self.call("Gen", p, *count) if isinstance(p, tfd.Distribution)
-                       else self.call("Gen", p, n, beta))
-            z_q.append(self.call("Gen", q, *count) if isinstance(q, tfd.Distribution)
-                       else self.call("Gen", q, x_true, beta))
+            z_p.append(
+                self.call("Gen", p, *count)
+                if isinstance(p, tfd.Distribution)
+                else self.call("Gen", p, n, beta)
+            )
+            z_q.append(
+                self.call("Gen", q, *count)
+                if isinstance(q, tfd.Distribution)
+                else self.call("Gen", q, x_true, beta)
+            )
         z_p, z_q = _one_or_tuple(z_p), _one_or_tuple(z_q)
 
         # x' ~ p(x | z', β); the variational side pairs the observations with z.
@@ -210,17 +241,23 @@ class ImplicitKLqp(Inference):
             r_p, r_q = r_p[:, 0], r_q[:, 0]
         dtype = r_q.dtype
         loss_d = tf.reduce_mean(self.ratio_loss(r_p, r_q))
-        total = lambda terms: tf.add_n([tf.cast(t, dtype) for t in terms]) if terms else tf.zeros([], dtype)
+        total = lambda terms: (
+            tf.add_n([tf.cast(t, dtype) for t in terms]) if terms else tf.zeros([], dtype)
+        )
         scaled_ratio = tf.reduce_sum(tf.cast(self.scale, dtype) * r_q)
         loss = -(total(log_p) - total(log_q) + scaled_ratio)
-        return loss, tf.cast(loss_d, dtype), tf.concat(
-            [tf.reshape(r_p, [-1]), tf.reshape(r_q, [-1])], axis=0)
+        return (
+            loss,
+            tf.cast(loss_d, dtype),
+            tf.concat([tf.reshape(r_p, [-1]), tf.reshape(r_q, [-1])], axis=0),
+        )
 
 
 def _log_loss(r_p, r_q):
     """CE(1, r_p) + CE(0, r_q), per data point."""
-    return (tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(r_p), logits=r_p)
-            + tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros_like(r_q), logits=r_q))
+    return tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.ones_like(r_p), logits=r_p
+    ) + tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros_like(r_q), logits=r_q)
 
 
 def _hinge_loss(r_p, r_q):

@@ -1,4 +1,5 @@
 """The base class: Edward's lifecycle around one compiled step engine."""
+
 import contextlib
 import datetime
 import os
@@ -53,14 +54,16 @@ class Inference:
         if data is not None and not isinstance(data, dict):
             raise TypeError("data must have type dict.")
         if data is not None and len(data) != 1:
-            raise ValueError(f"data must bind exactly one model to its observations, got {len(data)}.")
+            raise ValueError(
+                f"data must bind exactly one model to its observations, got {len(data)}."
+            )
         self.data = data
         self.batch_size = batch_size
         self.seed = seed
         (observed,) = data.values() if data else (None,)
         self.stream = data_lib.Stream(observed, batch_size, seed, name="data value")
         self.t = tf.Variable(0, dtype=tf.int64, trainable=False, name="t")
-        self._programs = {}     # id(program) -> (program, the Keras layers it uses)
+        self._programs = {}  # id(program) -> (program, the Keras layers it uses)
         self._discovery = None  # group -> variables read, during the first pass
         self._built = False
         self._initialized = False
@@ -96,12 +99,18 @@ class Inference:
         """What the compiled steps read when traced; `initialize` retraces them
         when it changes. Objects enter by id (`initialize` holds them, so ids stay
         unique), as do callable objective arguments."""
-        objective_args = tuple(id(v) if callable(v) else v for v in
-                               (getattr(self, name) for name in self._objective_args))
-        return (tuple(id(x) for x in (self.optimizers["Gen"], self.optimizers["Disc"], self._writer)),
-                tuple(tuple(id(v) for v in self.variables[g]) for g in GROUPS),
-                self.n_print if self._writer is not None else None, self.debug, self.jit_compile,
-                objective_args)
+        objective_args = tuple(
+            id(v) if callable(v) else v
+            for v in (getattr(self, name) for name in self._objective_args)
+        )
+        return (
+            tuple(id(x) for x in (self.optimizers["Gen"], self.optimizers["Disc"], self._writer)),
+            tuple(tuple(id(v) for v in self.variables[g]) for g in GROUPS),
+            self.n_print if self._writer is not None else None,
+            self.debug,
+            self.jit_compile,
+            objective_args,
+        )
 
     # -- Calling programs in their group ---------------------------------------
 
@@ -132,7 +141,8 @@ class Inference:
             if tape is not None:
                 self._discovery[group].append((tape.watched_variables(), entry[1]))
         self._activity[group].extend(
-            term for term in scopes.activity_losses(entry[1]) if not any(term is h for h in held))
+            term for term in scopes.activity_losses(entry[1]) if not any(term is h for h in held)
+        )
         return out
 
     @staticmethod
@@ -142,9 +152,20 @@ class Inference:
 
     # -- Lifecycle --------------------------------------------------------------
 
-    def initialize(self, n_iter=1000, n_print=None, optimizer=None, optimizer_d=None,
-                   var_list=None, var_list_d=None, logdir=None, log_timestamp=True,
-                   debug=False, jit_compile=False, steps_per_execution=None):
+    def initialize(
+        self,
+        n_iter=1000,
+        n_print=None,
+        optimizer=None,
+        optimizer_d=None,
+        var_list=None,
+        var_list_d=None,
+        logdir=None,
+        log_timestamp=True,
+        debug=False,
+        jit_compile=False,
+        steps_per_execution=None,
+    ):
         """Prepares training: variable groups, optimizers, the compiled steps.
 
         Args:
@@ -163,17 +184,26 @@ class Inference:
           steps_per_execution: the most updates `run` fuses into one compiled
             call; `n_print` by default, so progress is exact.
         """
-        for name, value in (("n_iter", n_iter), ("n_print", n_print),
-                            ("steps_per_execution", steps_per_execution)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        for name, value in (
+            ("n_iter", n_iter),
+            ("n_print", n_print),
+            ("steps_per_execution", steps_per_execution),
+        ):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0
+            ):
                 raise ValueError(f"{name} must be a non-negative int, got {value!r}.")
         if steps_per_execution == 0:
             raise ValueError("steps_per_execution must be positive.")
         if isinstance(optimizer, keras.optimizers.Optimizer) and optimizer is optimizer_d:
-            raise ValueError("optimizer and optimizer_d must be distinct objects: "
-                             "each group's optimizer keeps its own slots.")
-        optimizers = {"Gen": optimizers_lib.build(optimizer, "optimizer"),
-                      "Disc": optimizers_lib.build(optimizer_d, "optimizer_d")}
+            raise ValueError(
+                "optimizer and optimizer_d must be distinct objects: "
+                "each group's optimizer keeps its own slots."
+            )
+        optimizers = {
+            "Gen": optimizers_lib.build(optimizer, "optimizer"),
+            "Disc": optimizers_lib.build(optimizer_d, "optimizer_d"),
+        }
         self._build()
         variables = self._group_variables({"Gen": var_list, "Disc": var_list_d})
 
@@ -202,7 +232,9 @@ class Inference:
         if config != self._traced_config:
             self._compiled, self._traced_config = {}, config
             self._traced_objects = (optimizers, variables, self._writer)
-        self.progbar = keras.utils.Progbar(max(n_iter, 1), stateful_metrics=["Gen Loss", "Disc Loss"])
+        self.progbar = keras.utils.Progbar(
+            max(n_iter, 1), stateful_metrics=["Gen Loss", "Disc Loss"]
+        )
         self._initialized = True
 
     def update(self, feed_dict=None, variables=None):
@@ -225,7 +257,9 @@ class Inference:
         if step is None:
             step = self._compiled["update", variables] = tf.function(
                 lambda *fed: self._step(self._groups(variables), fed),
-                input_signature=self.stream.input_signature, autograph=False)
+                input_signature=self.stream.input_signature,
+                autograph=False,
+            )
         t, loss, loss_d = step(*fed)
         return {"t": int(t), "loss": float(loss), "loss_d": float(loss_d)}
 
@@ -239,8 +273,9 @@ class Inference:
           feed_dict: a fixed feed for placeholders, used at every update.
           **kwargs: passed to `initialize`.
         """
-        if n_critic is not None and (not isinstance(n_critic, int) or isinstance(n_critic, bool)
-                                     or n_critic < 1):
+        if n_critic is not None and (
+            not isinstance(n_critic, int) or isinstance(n_critic, bool) or n_critic < 1
+        ):
             raise ValueError(f"n_critic must be None or a positive int, got {n_critic!r}.")
         fed = self.stream.feed_args(feed_dict)
         self.initialize(**kwargs)
@@ -249,13 +284,15 @@ class Inference:
             loop = self._compiled["run", n_critic] = tf.function(
                 lambda n, *fed: self._loop(n, n_critic, fed),
                 input_signature=(tf.TensorSpec([], tf.int32),) + self.stream.input_signature,
-                autograph=False)
+                autograph=False,
+            )
         done = 0
         for chunk in self._chunks():
             t, loss, loss_d = loop(tf.constant(chunk, tf.int32), *fed)
             done += chunk
-            self.print_progress({"t": int(t), "loss": float(loss), "loss_d": float(loss_d),
-                                 "iteration": done})
+            self.print_progress(
+                {"t": int(t), "loss": float(loss), "loss_d": float(loss_d), "iteration": done}
+            )
         self.finalize()
 
     def print_progress(self, info):
@@ -266,9 +303,11 @@ class Inference:
             return
         step = info.get("iteration", info["t"])
         if step == 1 or step % self.n_print == 0 or step == self.n_iter:
-            self.progbar.update(min(step, self.progbar.target),
-                                [("Gen Loss", info["loss"]), ("Disc Loss", info["loss_d"])],
-                                finalize=step >= self.progbar.target)
+            self.progbar.update(
+                min(step, self.progbar.target),
+                [("Gen Loss", info["loss"]), ("Disc Loss", info["loss_d"])],
+                finalize=step >= self.progbar.target,
+            )
 
     def finalize(self):
         """Flushes and closes what `initialize` opened."""
@@ -293,7 +332,9 @@ class Inference:
         finally:
             self._discovery = None
         if loss.dtype != loss_d.dtype or loss.shape.rank != 0 or loss_d.shape.rank != 0:
-            raise ValueError(f"objectives must return two scalars of one dtype, got {loss!r}, {loss_d!r}.")
+            raise ValueError(
+                f"objectives must return two scalars of one dtype, got {loss!r}, {loss_d!r}."
+            )
         self._loss_dtype = loss.dtype
         self._found = {}
         for group in GROUPS:
@@ -314,7 +355,8 @@ class Inference:
                 groups[group] = list(self._found[group].values())
                 continue
             if not isinstance(var_list, (list, tuple)) or not all(
-                    isinstance(v, (tf.Variable, keras.Variable)) for v in var_list):
+                isinstance(v, (tf.Variable, keras.Variable)) for v in var_list
+            ):
                 name = "var_list" if group == "Gen" else "var_list_d"
                 raise TypeError(f"{name} must be a list of variables.")
             groups[group] = list(var_list)
@@ -324,7 +366,8 @@ class Inference:
                 names = sorted(scopes.name_of(self._found["Gen"][k]) for k in shared)
                 raise ValueError(
                     f"variables {names} are read by both the generative side and the "
-                    f"discriminator; pass var_list and var_list_d to say which group owns them.")
+                    f"discriminator; pass var_list and var_list_d to say which group owns them."
+                )
         for group in GROUPS:
             if not groups[group]:
                 raise ValueError(f'the "{group}" group has no trainable variables.')
@@ -333,7 +376,9 @@ class Inference:
     @staticmethod
     def _check_variables(variables):
         if variables is not None and not isinstance(variables, str):
-            raise TypeError(f'variables must be None, "Gen" or "Disc", got {type(variables).__name__}.')
+            raise TypeError(
+                f'variables must be None, "Gen" or "Disc", got {type(variables).__name__}.'
+            )
         if variables is not None and variables not in GROUPS:
             raise ValueError(f'variables must be None, "Gen" or "Disc", got {variables!r}.')
 
@@ -351,8 +396,11 @@ class Inference:
         return loss, loss_d, d_outputs
 
     def _regularization(self, group, dtype):
-        terms = (scopes.weight_regularization(self.variables[group])
-                 + self._activity[group] + scopes.added_losses(group))
+        terms = (
+            scopes.weight_regularization(self.variables[group])
+            + self._activity[group]
+            + scopes.added_losses(group)
+        )
         return tf.add_n([tf.cast(term, dtype) for term in terms]) if terms else tf.zeros([], dtype)
 
     def _update(self, groups, x_true):
@@ -374,20 +422,33 @@ class Inference:
             self.after_update(g)
         zero = tf.zeros_like(loss)
         # Gradient norms only feed summaries: no work for them without a writer.
-        norms = {g: tf.linalg.global_norm(grads[g]) for g in groups} if self._writer is not None else {}
-        return ((loss if "Gen" in groups else zero), (loss_d if "Disc" in groups else zero),
-                d_outputs, norms)
+        norms = (
+            {g: tf.linalg.global_norm(grads[g]) for g in groups} if self._writer is not None else {}
+        )
+        return (
+            (loss if "Gen" in groups else zero),
+            (loss_d if "Disc" in groups else zero),
+            d_outputs,
+            norms,
+        )
 
     def _step(self, groups, fed):
         """One update inside a compiled function: read a batch, step, summarise."""
         x_true = self.stream.next(fed)
         t = self.t.assign_add(1)
-        update = tf.function(self._update, jit_compile=True, autograph=False) if self.jit_compile else self._update
+        update = (
+            tf.function(self._update, jit_compile=True, autograph=False)
+            if self.jit_compile
+            else self._update
+        )
         loss, loss_d, d_outputs, grad_norms = update(groups, x_true)
         if self._writer is not None:
             # The root name scope keeps tags free of the fused loop's "while/".
-            with tf.compat.v1.name_scope(None), self._writer.as_default(step=t), tf.summary.record_if(
-                    tf.logical_or(t == 1, t % max(self.n_print, 1) == 0)):
+            with (
+                tf.compat.v1.name_scope(None),
+                self._writer.as_default(step=t),
+                tf.summary.record_if(tf.logical_or(t == 1, t % max(self.n_print, 1) == 0)),
+            ):
                 if "Gen" in groups:
                     tf.summary.scalar("loss", loss)
                 if "Disc" in groups:
@@ -399,6 +460,7 @@ class Inference:
 
     def _loop(self, n, n_critic, fed):
         """`n` iterations in one compiled call (a `tf.while_loop`)."""
+
         def iteration():
             if n_critic is None:
                 return self._step(GROUPS, fed)
@@ -417,8 +479,9 @@ class Inference:
 
     def _chunks(self):
         """Iterations per compiled call: calls end where progress is printed."""
-        ends = {self.n_iter} | ({1} | set(range(self.n_print, self.n_iter + 1, self.n_print))
-                                if self.n_print else set())
+        ends = {self.n_iter} | (
+            {1} | set(range(self.n_print, self.n_iter + 1, self.n_print)) if self.n_print else set()
+        )
         done = 0
         for end in sorted(e for e in ends if e > 0):
             while done < end:

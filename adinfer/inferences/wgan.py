@@ -1,4 +1,5 @@
 """Wasserstein GANs (Arjovsky et al., 2017; Gulrajani et al., 2017)."""
+
 import math
 import numbers
 
@@ -46,8 +47,9 @@ class WGANInference(GANInference):
           discriminator: the critic `D(x) -> scores` of shape [batch] or [batch, 1].
           pack, batch_size, seed: as in `GANInference`.
         """
-        super().__init__(data, discriminator, loss="wasserstein", pack=pack,
-                         batch_size=batch_size, seed=seed)
+        super().__init__(
+            data, discriminator, loss="wasserstein", pack=pack, batch_size=batch_size, seed=seed
+        )
         self.clip = None
 
     _objective_args = ("gradient_penalty_weight", "clip")
@@ -63,16 +65,22 @@ class WGANInference(GANInference):
         penalty = _nonnegative(penalty, "penalty")
         if clip is not None:
             if isinstance(clip, bool) or not isinstance(clip, numbers.Real):
-                raise TypeError(f"clip must be None or a positive number, got {type(clip).__name__}.")
+                raise TypeError(
+                    f"clip must be None or a positive number, got {type(clip).__name__}."
+                )
             if not math.isfinite(clip) or clip <= 0:
                 raise ValueError(f"clip must be None or a finite positive number, got {clip!r}.")
             clip = float(clip)
-        self._initialize_with({"gradient_penalty_weight": penalty or None, "clip": clip},
-                              *args, **kwargs)
+        self._initialize_with(
+            {"gradient_penalty_weight": penalty or None, "clip": clip}, *args, **kwargs
+        )
 
     def after_update(self, group):
         if group == "Disc" and self.clip is not None:
             for v in self.variables["Disc"]:
                 raw = scopes.raw_variable(v)
-                raw.assign(tf.clip_by_value(raw, -tf.cast(self.clip, raw.dtype),
-                                            tf.cast(self.clip, raw.dtype)))
+                raw.assign(
+                    tf.clip_by_value(
+                        raw, -tf.cast(self.clip, raw.dtype), tf.cast(self.clip, raw.dtype)
+                    )
+                )
