@@ -1,10 +1,10 @@
 """adinfer: adversarial inference in TensorFlow 2, the successor of Edward's
-GAN inferences and of TF-GAN."""
+GAN inferences and of TF-GAN.
+"""
 
 from adinfer import datasets, losses, metrics
 from adinfer.data import Placeholder, placeholder
-from adinfer.inferences import BiGANInference, GANInference, Inference
-from adinfer.inferences import ImplicitKLqp, WGANInference
+from adinfer.inferences import BiGANInference, GANInference, ImplicitKLqp, Inference, WGANInference
 from adinfer.scopes import add_loss, clear_losses, scope
 
 __version__ = "0.1.0"

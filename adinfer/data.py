@@ -10,8 +10,8 @@ A value bound to a model is one of
   with `update(feed_dict={x_ph: batch})`.
 """
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 
@@ -61,7 +61,8 @@ def as_placeholder(value):
 
 class Stream:
     """The observed side of an inference: a placeholder fed by the caller, or an
-    iterator over a `tf.data` pipeline read inside the compiled step."""
+    iterator over a `tf.data` pipeline read inside the compiled step.
+    """
 
     def __init__(self, value, batch_size=None, seed=None, name="data"):
         if batch_size is not None and (

@@ -51,7 +51,8 @@ __all__ = [
 
 def _float_tensor(x, name, dtype=None):
     """`tf.convert_to_tensor` keeping the input's float dtype (Python numbers
-    become float32, or `dtype` if given); `dtype` must match if given."""
+    become float32, or `dtype` if given); `dtype` must match if given.
+    """
     if x is None:
         raise TypeError(f"`{name}` must be a floating-point tensor, got None.")
     if tf.is_tensor(x) or isinstance(x, (np.ndarray, np.generic)):
@@ -294,7 +295,8 @@ def _call(critic, xs, structured):
 
 def _sum_sq_grad(critic, xs, structured):
     """Per-sample `||grad_x sum(critic(x))||^2`, summed over all non-batch axes
-    of all components. Uses a nested tape, so it is itself differentiable."""
+    of all components. Uses a nested tape, so it is itself differentiable.
+    """
     with tf.GradientTape() as tape:
         tape.watch(xs)
         out = _call(critic, xs, structured)

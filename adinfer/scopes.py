@@ -13,8 +13,8 @@ neither, so adinfer finds each group by *running* its programs:
 """
 
 import collections
-import inspect
 import functools
+import inspect
 
 import keras
 import tensorflow as tf
@@ -116,7 +116,8 @@ def find_layers(program, depth=3):
 def activity_losses(layers):
     """Losses the layers added during their most recent call (activity regularizers,
     `self.add_loss` in `call`). Weight regularizers are excluded: adinfer adds
-    those once per step from the group's variables."""
+    those once per step from the group's variables.
+    """
     terms = []
     for layer in layers:
         for sub in layer._flatten_layers(include_self=True):

@@ -12,8 +12,8 @@ posterior mean and std of w and plots posterior samples against w_true.
 import argparse
 import time
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 

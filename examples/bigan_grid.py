@@ -24,8 +24,8 @@ What makes BiGAN work on this grid (std 0.05, benchmarks/quality.py):
 import argparse
 import time
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 import adinfer

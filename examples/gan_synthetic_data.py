@@ -12,8 +12,8 @@ inside `run()`. Both learned densities are plotted against the truth.
 import argparse
 import time
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 import adinfer

@@ -1,7 +1,7 @@
 """BiGANInference: objectives against NumPy, groups, binding errors."""
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 

@@ -1,10 +1,13 @@
 """Convergence with fixed seeds; each threshold fails for the untrained model."""
 
-import numpy as np
 import keras
+import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
+
+pytestmark = pytest.mark.slow  # trains to convergence
 
 
 def relu(units):

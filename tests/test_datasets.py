@@ -5,8 +5,7 @@ import itertools
 import numpy as np
 import tensorflow as tf
 
-from adinfer import datasets
-from adinfer import metrics
+from adinfer import datasets, metrics
 
 # 2-D isotropic Gaussian: P(||x - mu|| <= 3 std) = 1 - exp(-9 / 2).
 _HQ_3STD = 1.0 - np.exp(-4.5)

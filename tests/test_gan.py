@@ -1,7 +1,7 @@
 """GANInference: objectives against NumPy, variable groups, compilation, errors."""
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 import adinfer
@@ -417,7 +417,7 @@ class GANRunTest(tf.test.TestCase):
         inference = adinfer.GANInference({fake: x_ph}, disc)
         inference.initialize(n_iter=10, n_print=2)
         ts = []
-        for i in range(10):
+        for _ in range(10):
             for _ in range(5):
                 batch = x_train[rng.integers(0, 600, 32)]
                 ts.append(inference.update(feed_dict={x_ph: batch}, variables="Disc")["t"])

@@ -1,8 +1,8 @@
 """ImplicitKLqp: Edward's test model, Bayesian linear regression, objective values
 against NumPy, argument errors."""
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 

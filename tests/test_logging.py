@@ -3,8 +3,8 @@
 import glob
 import os
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 import adinfer

@@ -1,13 +1,12 @@
 # Copyright adinfer authors. Licensed under the Apache License, Version 2.0.
 """Tests for adinfer.losses, against independent NumPy/SciPy computations."""
 
-from absl.testing import parameterized
 import keras
 import numpy as np
-from scipy import special
-from scipy import stats
 import tensorflow as tf
 import tensorflow_probability as tfp
+from absl.testing import parameterized
+from scipy import special, stats
 
 from adinfer import losses
 
@@ -18,9 +17,9 @@ RTOL = {np.float32: 1e-5, np.float64: 1e-10}
 # --- Independent NumPy references (float64) ---------------------------------
 
 
-def np_ce(y, l):
+def np_ce(y, logits):
     """Sigmoid cross entropy via scipy's stable log_expit."""
-    return -y * special.log_expit(l) - (1.0 - y) * special.log_expit(-l)
+    return -y * special.log_expit(logits) - (1.0 - y) * special.log_expit(-logits)
 
 
 def np_relu(x):
@@ -213,9 +212,9 @@ class ACGANTest(tf.test.TestCase):
         self.yr = np.eye(5)[rng.integers(0, 5, 8)]
         self.yf = np.eye(5)[rng.integers(0, 5, 8)]
 
-    def np_ce(self, y, l, s=0.0):
+    def np_ce(self, y, logits, s=0.0):
         y = y * (1.0 - s) + s / y.shape[-1]
-        return np.mean(-np.sum(y * special.log_softmax(l, axis=-1), axis=-1))
+        return np.mean(-np.sum(y * special.log_softmax(logits, axis=-1), axis=-1))
 
     def test_discriminator(self):
         got = losses.acgan_discriminator_loss(self.lr, self.lf, self.yr, self.yf)

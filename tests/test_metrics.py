@@ -5,8 +5,7 @@ import scipy.linalg
 import scipy.special
 import tensorflow as tf
 
-from adinfer import datasets
-from adinfer import metrics
+from adinfer import datasets, metrics
 
 # ---------------------------------------------------------------------------
 # Independent NumPy references.

@@ -1,8 +1,8 @@
 """PacGAN packing (`pack=m`): shapes the discriminator receives, objectives
 against NumPy for GAN and BiGAN, image-shaped inputs, and argument errors."""
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 import adinfer

@@ -4,12 +4,12 @@ R1; packed inputs; a Wasserstein joint critic) against their formulas.
 A linear critic D(x) = w·x + b has ∇D = w everywhere, so the gradient penalty is
 exactly λ (‖w‖ − c)² whatever interpolation coefficients were drawn, and R1 is λ ‖w‖²."""
 
-import numpy as np
 import keras
+import mirrors
+import numpy as np
 import tensorflow as tf
 
 import adinfer
-import mirrors
 
 BATCH = 6
 

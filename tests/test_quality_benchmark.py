@@ -8,6 +8,10 @@ import subprocess
 import sys
 import unittest
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the quality benchmark's smoke mode in a subprocess
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "quality.py")
 RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")

@@ -10,6 +10,10 @@ import subprocess
 import sys
 import unittest
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the speed benchmark's smoke mode in a subprocess
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "speed.py")
 RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")
@@ -40,7 +44,7 @@ class SpeedBenchmarkTest(unittest.TestCase):
         if importlib.util.find_spec("torch") is not None:
             expected.append("f")
         self.assertEqual(keys, expected, self.proc.stdout)
-        for key, _, ms, vs_a, vs_b in rows:
+        for _key, _, ms, vs_a, vs_b in rows:
             self.assertGreater(float(ms), 0.0)
             self.assertGreater(float(vs_a), 0.0)
             self.assertGreater(float(vs_b), 0.0)

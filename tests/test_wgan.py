@@ -1,11 +1,11 @@
 """WGANInference: objectives against NumPy, clipping, convergence, argument errors."""
 
-import numpy as np
 import keras
+import mirrors
+import numpy as np
 import tensorflow as tf
 
 import adinfer
-import mirrors
 
 BATCH = 6
 W = np.array([[0.6], [1.3]], np.float32)  # linear critic D(x) = w.x + b, |w| = 1.432

@@ -1,5 +1,7 @@
-from adinfer.inferences.inference import Inference
-from adinfer.inferences.gan import GANInference
 from adinfer.inferences.bigan import BiGANInference
-from adinfer.inferences.wgan import WGANInference
+from adinfer.inferences.gan import GANInference
 from adinfer.inferences.implicit_klqp import ImplicitKLqp
+from adinfer.inferences.inference import Inference
+from adinfer.inferences.wgan import WGANInference
+
+__all__ = ["BiGANInference", "GANInference", "ImplicitKLqp", "Inference", "WGANInference"]

@@ -5,8 +5,7 @@ import numbers
 
 import tensorflow as tf
 
-from adinfer import losses
-from adinfer import scopes
+from adinfer import losses, scopes
 from adinfer.inferences.inference import Inference
 
 
@@ -139,7 +138,8 @@ class GANInference(Inference):
         `real` (R1's side) and `fake`, tensors or tuples for a joint critic.
 
         The discriminator is called directly, so activity regularizers are
-        counted for its calls on real and generated data only."""
+        counted for its calls on real and generated data only.
+        """
         total = tf.zeros([], dtype)
         with scopes.scope("Disc"):
             if self.gradient_penalty_weight:
@@ -201,7 +201,8 @@ def _check_like(a, b, name_a, name_b):
 
 def pack(x, m):
     """Concatenates each m consecutive samples along the last axis (PacGAN):
-    [b, ..., c] -> [b / m, ..., m * c]."""
+    [b, ..., c] -> [b / m, ..., m * c].
+    """
     if m == 1:
         return x
     x = tf.convert_to_tensor(x)

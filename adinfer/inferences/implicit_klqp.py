@@ -205,7 +205,7 @@ class ImplicitKLqp(Inference):
 
         # β ~ q(β), and log p(β), log q(β) at the draw.
         betas, log_p, log_q = [], [], []
-        for p, q, p_log_prob, q_log_prob in self._log_probs:
+        for _, q, p_log_prob, q_log_prob in self._log_probs:
             beta = self.call("Gen", q)
             betas.append(beta)
             log_p.append(tf.reduce_sum(self.call("Gen", p_log_prob, beta)))

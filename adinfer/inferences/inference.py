@@ -76,7 +76,8 @@ class Inference:
 
     def objectives(self, x_true):
         """Returns `(loss, loss_d, d_outputs)` for one batch of observations,
-        before regularization; call networks through `self.call(group, ...)`."""
+        before regularization; call networks through `self.call(group, ...)`.
+        """
         raise NotImplementedError
 
     def after_update(self, group):
@@ -86,7 +87,8 @@ class Inference:
         """`Inference.initialize(*args, **kwargs)` for a subclass whose `initialize`
         takes objective arguments (`{attribute: value}`, already validated): they
         are set first, as the steps read them when traced, join the trace
-        configuration, and are restored if `initialize` refuses its arguments."""
+        configuration, and are restored if `initialize` refuses its arguments.
+        """
         before = {name: getattr(self, name) for name in objective_args}
         self.__dict__.update(objective_args)
         try:
@@ -98,7 +100,8 @@ class Inference:
     def _trace_config(self):
         """What the compiled steps read when traced; `initialize` retraces them
         when it changes. Objects enter by id (`initialize` holds them, so ids stay
-        unique), as do callable objective arguments."""
+        unique), as do callable objective arguments.
+        """
         objective_args = tuple(
             id(v) if callable(v) else v
             for v in (getattr(self, name) for name in self._objective_args)
@@ -298,7 +301,8 @@ class Inference:
     def print_progress(self, info):
         """Updates the progress bar with `Gen Loss` and `Disc Loss` when the step
         (`info["iteration"]` in `run`, else `info["t"]`) is 1, a multiple of
-        `n_print`, or the last."""
+        `n_print`, or the last.
+        """
         if not self.n_print:
             return
         step = info.get("iteration", info["t"])
@@ -321,7 +325,8 @@ class Inference:
 
     def _build(self):
         """Runs the objective once, eagerly, to build lazily created networks
-        under their group's scope and to see which variables each group reads."""
+        under their group's scope and to see which variables each group reads.
+        """
         if self._built:
             return
         self._discovery = {group: [] for group in GROUPS}
