@@ -4,7 +4,15 @@ GAN inferences and of TF-GAN.
 
 from adinfer import datasets, losses, metrics
 from adinfer.data import Placeholder, placeholder
-from adinfer.inferences import BiGANInference, GANInference, ImplicitKLqp, Inference, WGANInference
+from adinfer.inferences import (
+    BiGANInference,
+    GANInference,
+    ImplicitKLqp,
+    Inference,
+    LatentInference,
+    WGANInference,
+)
+from adinfer.inferences.inference import NonFiniteError
 from adinfer.scopes import add_loss, clear_losses, scope
 
 __version__ = "0.1.0"
@@ -14,6 +22,8 @@ __all__ = [
     "GANInference",
     "ImplicitKLqp",
     "Inference",
+    "LatentInference",
+    "NonFiniteError",
     "WGANInference",
     "Placeholder",
     "add_loss",

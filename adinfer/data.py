@@ -8,11 +8,96 @@ A value bound to a model is one of
   (and repeated);
 * a placeholder (`adinfer.placeholder` or `keras.Input`): fed by the caller
   with `update(feed_dict={x_ph: batch})`.
+
+Bad values are refused with a `TypeError` or `ValueError` naming the argument
+before anything is trained. Non-finite observations (NaN, Inf) are checked
+where the check is cheap and once:
+
+* arrays and tensors: once, when they are bound (the inference's constructor);
+* batches fed through `feed_dict`: at every `update`, in NumPy, before the step;
+* `tf.data.Dataset`s: only with `initialize(debug=True)`, by an in-graph
+  `tf.debugging.assert_all_finite` on every batch read (`Stream.next(fed,
+  check_finite=True)`), which names the data value. A dataset is read inside
+  the compiled step and may be endless, so checking it always would cost
+  every step; without `debug`, a batch holding NaN shows up as a non-finite
+  objective of that update.
 """
+
+import numbers
+import os
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+
+def check_int(value, name, minimum=1, allow_none=False):
+    """Returns `value` as an int ≥ `minimum` (any int when `minimum` is None);
+    else a TypeError/ValueError naming `name`. Python and NumPy integers are
+    accepted; bools, floats and strings are not.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        expected = "an int" + (" or None" if allow_none else "")
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__} {value!r}.")
+    if minimum is not None and value < minimum:
+        bound = {0: "non-negative", 1: "positive"}.get(minimum, f"≥ {minimum}")
+        raise ValueError(f"{name} must be a {bound} int, got {value!r}.")
+    return int(value)
+
+
+def check_logdir(logdir, name="logdir"):
+    """Returns `logdir` as a str after creating it (None stays None); raises a
+    TypeError/ValueError naming `name` if it is not a path or cannot be written,
+    so that a summary writer never fails inside a compiled step.
+    """
+    if logdir is None:
+        return None
+    if not isinstance(logdir, (str, os.PathLike)) or isinstance(logdir, bytes):
+        raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(logdir).__name__}.")
+    logdir = os.fspath(logdir)
+    if not isinstance(logdir, str) or not logdir:
+        raise ValueError(f"{name} must be a non-empty path, got {logdir!r}.")
+    try:
+        tf.io.gfile.makedirs(logdir)
+    except (tf.errors.OpError, OSError) as e:
+        reason = getattr(e, "message", None) or str(e)
+        raise ValueError(
+            f"{name}={logdir!r} cannot be created ({reason}); pass a directory you can write."
+        ) from None
+    if "://" not in logdir and not os.access(logdir, os.W_OK | os.X_OK):
+        raise ValueError(f"{name}={logdir!r} is not writable; pass a directory you can write.")
+    return logdir
+
+
+def check_finite(value, name):
+    """Raises ValueError if the floating-point `value` holds NaN or Inf, naming
+    `name`, how many entries are not finite and where the first one is.
+    """
+    value = np.asarray(value)
+    if not (
+        np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.complexfloating)
+    ):
+        return
+    bad = ~np.isfinite(value)
+    count = int(np.count_nonzero(bad))
+    if count:
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} holds {count} non-finite entries (NaN or Inf) of {value.size}, the first "
+            f"at index {first}: {value[first]}; remove or impute them, since training on them "
+            "makes every loss NaN."
+        )
+
+
+def _check_tensor_finite(value, name):
+    """`check_finite` for a tensor, counting on its device."""
+    if not (value.dtype.is_floating or value.dtype.is_complex):
+        return
+    bad = tf.logical_not(tf.math.is_finite(value))
+    if bool(tf.reduce_any(bad)):
+        check_finite(value.numpy() if hasattr(value, "numpy") else np.asarray(value), name)
 
 
 class Placeholder:
@@ -59,111 +144,351 @@ def as_placeholder(value):
     return Placeholder(value.shape, value.dtype, getattr(value, "name", None))
 
 
+def is_structured(value):
+    """True for a structured data value: a dict, or a tuple holding an array,
+    tensor, dataset or placeholder (a tuple of numbers or lists stays one array).
+    """
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, tuple) and any(
+        isinstance(c, (np.ndarray, tf.Tensor, tf.Variable, tf.data.Dataset)) or is_placeholder(c)
+        for c in value
+    )
+
+
+def component_names(structure, name):
+    """The names of the components of `structure` (a tuple or dict, or None for a
+    single value) in `tf.nest.flatten` order: `name[0]`, `name['y']`, ...
+    """
+    if structure is None:
+        return [name]
+    if isinstance(structure, dict):
+        return [f"{name}[{key!r}]" for key in sorted(structure)]
+    return [f"{name}[{i}]" for i in range(len(structure))]
+
+
+def _skeleton(value):
+    """The structure of a one-level tuple or dict with 0 as leaves, for
+    `tf.nest.pack_sequence_as` (a list component stays one leaf).
+    """
+    if isinstance(value, dict):
+        return {key: 0 for key in value}
+    if hasattr(value, "_fields"):  # a namedtuple
+        return type(value)(*[0] * len(value))
+    return (0,) * len(value)
+
+
+def _components(value):
+    """The components of a one-level tuple or dict, in `tf.nest.flatten` order."""
+    if isinstance(value, dict):
+        return [value[key] for key in sorted(value)]
+    return list(value)
+
+
+def _flat_structure(value, name):
+    """Checks that a structured `value` is one level deep (a non-empty tuple or
+    dict of leaves); returns its components in `tf.nest.flatten` order.
+    """
+    if not value:
+        raise ValueError(
+            f"{name} is an empty {type(value).__name__}; a structured value needs components."
+        )
+    if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
+        raise TypeError(f"{name}: a dict of observations must have str keys, got {list(value)!r}.")
+    components = _components(value)
+    for component, cname in zip(components, component_names(value, name)):
+        if isinstance(component, (dict, tuple)):
+            raise TypeError(
+                f"{cname}: a structured value is one level deep (a tuple or dict of arrays, "
+                f"tensors or placeholders), got a nested {type(component).__name__}."
+            )
+    return components
+
+
 class Stream:
-    """The observed side of an inference: a placeholder fed by the caller, or an
+    """The observed side of an inference: placeholders fed by the caller, or an
     iterator over a `tf.data` pipeline read inside the compiled step.
+
+    A structured value, a tuple or dict of arrays/tensors (batched together:
+    one `from_tensor_slices` of the whole structure, so the components stay
+    aligned under shuffling), a `tf.data.Dataset` of tuples or dicts, or a tuple
+    or dict of placeholders (one `feed_dict` key each), yields batches of the
+    same structure. Errors name the component: `data value[1]`,
+    `data value['y']`.
+
+    Args:
+      value: the observations (see the module docstring), or None for none.
+      batch_size: examples per batch drawn from arrays and unbatched datasets;
+        None uses a whole array, or a dataset as the user batched it.
+      seed: seed of the shuffling.
+      name: how error messages call `value`.
     """
 
     def __init__(self, value, batch_size=None, seed=None, name="data"):
-        if batch_size is not None and (
-            not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
-        ):
-            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
+        batch_size = check_int(batch_size, "batch_size", allow_none=True)
+        seed = check_int(seed, "seed", minimum=None, allow_none=True)
         self.name = name
         self.placeholder = as_placeholder(value) if is_placeholder(value) else None
+        self.placeholders = None  # the fed placeholders, flattened
+        self.structure = None  # a structured value's tuple or dict
+        self.names = [name]  # the components' names, flattened
         self.dataset = None
         self.iterator = None
         self.spec = None
         self._key = value
+        self._keys = None  # the feed_dict keys, flattened
         if value is None:  # no observed data: every batch is None
             return
         if self.placeholder is not None:
             self.spec = self.placeholder.spec
+            self.placeholders, self._keys = [self.placeholder], [value]
             return
-        if isinstance(value, tf.data.Dataset):
-            dataset = value
-            if batch_size is not None:
-                dataset = dataset.shuffle(10_000, seed=seed).repeat()
-                dataset = dataset.batch(batch_size, drop_remainder=True)
-            else:
-                dataset = dataset.repeat()
-        elif isinstance(value, (np.ndarray, tf.Tensor, tf.Variable, list, tuple, float, int)):
-            array = np.asarray(value) if not isinstance(value, (tf.Tensor, tf.Variable)) else value
-            if array.dtype == np.float64:  # Python floats: default to TF's float32
-                array = np.asarray(array, np.float32)
-            array = tf.convert_to_tensor(array)
-            if array.shape.rank is None or array.shape.rank == 0:
-                raise ValueError(
-                    f"{name} must have a first axis of examples, got shape {array.shape}."
+        if is_structured(value):
+            components = _flat_structure(value, name)
+            self.structure = _skeleton(value)
+            self.names = component_names(value, name)
+            fed = [is_placeholder(c) for c in components]
+            if all(fed):
+                self.placeholders = [as_placeholder(c) for c in components]
+                self._keys = components
+                self.spec = tf.nest.pack_sequence_as(
+                    self.structure, [p.spec for p in self.placeholders]
                 )
-            n = int(array.shape[0])
-            if batch_size is None:
-                dataset = tf.data.Dataset.from_tensors(array).repeat()
-            else:
-                if batch_size > n:
-                    raise ValueError(f"batch_size={batch_size} exceeds the {n} examples in {name}.")
-                dataset = tf.data.Dataset.from_tensor_slices(array)
-                dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
-                dataset = dataset.batch(batch_size, drop_remainder=True)
+                return
+            if any(fed) or any(isinstance(c, tf.data.Dataset) for c in components):
+                raise TypeError(
+                    f"{name}: the components of a structured value must be all arrays or "
+                    "tensors, or all placeholders; pass one tf.data.Dataset of tuples or dicts "
+                    f"for a pipeline, got {[type(c).__name__ for c in components]}."
+                )
+            dataset = self._arrays(value, batch_size, seed)
+        elif isinstance(value, tf.data.Dataset):
+            dataset = self._dataset(value, batch_size, seed)
+        elif isinstance(
+            value, (np.ndarray, np.generic, tf.Tensor, tf.Variable, list, tuple, float, int)
+        ):
+            dataset = self._array(value, batch_size, seed)
         else:
             raise TypeError(
-                f"{name} must be a NumPy array, a tf.Tensor, a tf.data.Dataset or a placeholder "
-                f"(adinfer.placeholder or keras.Input), got {type(value).__name__}."
-            )
-        if not isinstance(dataset.element_spec, tf.TensorSpec):
-            raise TypeError(
-                f"{name}: a dataset must yield single tensors, got {dataset.element_spec}."
+                f"{name} must be a NumPy array, a tf.Tensor, a tf.data.Dataset, a placeholder "
+                "(adinfer.placeholder or keras.Input), or a tuple or dict of them, "
+                f"got {type(value).__name__}."
             )
         self.dataset = dataset.prefetch(tf.data.AUTOTUNE)
         self.spec = self.dataset.element_spec
         self.iterator = iter(self.dataset)
 
+    @staticmethod
+    def _examples(value, name):
+        """`value` as a tensor of examples (first axis), checked."""
+        if isinstance(value, (tf.Tensor, tf.Variable)):
+            array = tf.convert_to_tensor(value)
+        else:
+            try:
+                array = np.asarray(value)
+            except ValueError as e:  # ragged nested lists
+                raise ValueError(f"{name} must be a rectangular array: {e}") from None
+            if array.dtype == np.float64:  # Python floats: default to TF's float32
+                array = np.asarray(array, np.float32)
+            if array.dtype == object or array.dtype.kind in "USV":
+                raise TypeError(
+                    f"{name} must hold numbers, got an array of dtype {array.dtype} "
+                    f"({type(value).__name__})."
+                )
+            array = tf.convert_to_tensor(array)
+        if array.shape.rank is None or array.shape.rank == 0:
+            raise ValueError(f"{name} must have a first axis of examples, got shape {array.shape}.")
+        if int(array.shape[0]) == 0:
+            raise ValueError(f"{name} holds no examples: its shape is {array.shape}.")
+        _check_tensor_finite(array, name)
+        return array
+
+    def _array(self, value, batch_size, seed):
+        return self._batched(self._examples(value, self.name), batch_size, seed)
+
+    def _arrays(self, value, batch_size, seed):
+        """A tuple or dict of arrays, batched together."""
+        arrays = [self._examples(c, n) for c, n in zip(_components(value), self.names)]
+        n = int(arrays[0].shape[0])
+        for array, cname in zip(arrays[1:], self.names[1:]):
+            if int(array.shape[0]) != n:
+                raise ValueError(
+                    f"{cname} holds {int(array.shape[0])} examples but {self.names[0]} holds "
+                    f"{n}; the components of {self.name} must share their first axis."
+                )
+        return self._batched(tf.nest.pack_sequence_as(self.structure, arrays), batch_size, seed)
+
+    def _batched(self, examples, batch_size, seed):
+        name = self.name
+        first = tf.nest.flatten(examples)[0]
+        n = int(first.shape[0])
+        if batch_size is None:
+            return tf.data.Dataset.from_tensors(examples).repeat()
+        if batch_size > n:
+            shape = f"shape {first.shape}" if self.structure is None else f"{n} examples"
+            raise ValueError(
+                f"batch_size={batch_size} exceeds the {n} examples in {name} "
+                f"({shape}); pass batch_size ≤ {n}."
+            )
+        dataset = tf.data.Dataset.from_tensor_slices(examples)
+        dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
+        return dataset.batch(batch_size, drop_remainder=True)
+
+    def _dataset(self, value, batch_size, seed):
+        name = self.name
+        spec = value.element_spec
+        if not isinstance(spec, tf.TensorSpec):
+            flat = (
+                isinstance(spec, (tuple, dict))
+                and spec
+                and all(isinstance(s, tf.TensorSpec) for s in _components(spec))
+            )
+            if not flat:
+                raise TypeError(
+                    f"{name}: a dataset must yield single tensors, or a flat tuple or dict of "
+                    f"tensors, got {spec}."
+                )
+            self.structure = _skeleton(spec)
+            self.names = component_names(spec, name)
+        specs = tf.nest.flatten(spec)
+        cardinality = int(value.cardinality())
+        if cardinality == 0:
+            raise ValueError(f"{name} is an empty tf.data.Dataset.")
+        for s, cname in zip(specs, self.names):
+            if s.shape.rank is None:
+                raise ValueError(
+                    f"{cname}: a dataset's elements must have a known rank, got {s.shape}; "
+                    "give from_generator an output_signature."
+                )
+        if batch_size is not None:
+            if cardinality > 0 and batch_size > cardinality:
+                raise ValueError(
+                    f"batch_size={batch_size} exceeds the {cardinality} examples in {name} "
+                    f"(a dataset of single examples); pass batch_size ≤ {cardinality}."
+                )
+            for s, cname in zip(specs, self.names):
+                if not s.shape.is_fully_defined():
+                    raise ValueError(
+                        f"{cname}: with batch_size, a dataset must yield single examples of a "
+                        f"fixed shape, got element shape {s.shape}."
+                    )
+            dataset = value.shuffle(10_000, seed=seed).repeat()
+            return dataset.batch(batch_size, drop_remainder=True)
+        for s, cname in zip(specs, self.names):
+            if s.shape.rank == 0 or not s.shape[1:].is_fully_defined():
+                raise ValueError(
+                    f"{cname}: without batch_size, a dataset is used as batched and must yield "
+                    f"batches [batch, ...] of a fixed shape past the batch axis, got element "
+                    f"shape {s.shape}; pass batch_size to batch a dataset of single examples."
+                )
+        return value.repeat()
+
+    @property
+    def fed(self):
+        """Whether the batches are fed by the caller (placeholders)."""
+        return self.placeholders is not None
+
     @property
     def input_signature(self):
-        """The compiled step's arguments: the fed batch, if any."""
-        if self.placeholder is None:
+        """The compiled step's arguments: the fed batches, one per placeholder."""
+        if not self.fed:
             return ()
-        return (tf.TensorSpec([None] + self.spec.shape[1:].as_list(), self.spec.dtype),)
+        return tuple(
+            tf.TensorSpec([None] + p.spec.shape[1:].as_list(), p.spec.dtype)
+            for p in self.placeholders
+        )
 
     def feed_args(self, feed_dict):
-        """Validates `feed_dict` against the placeholder; returns the step's arguments."""
+        """Validates `feed_dict` against the placeholders; returns the step's
+        arguments, one batch per placeholder. Nothing is changed when it raises.
+
+        Raises:
+          TypeError, ValueError: naming `feed_dict`, for a key that is not one of
+            the placeholders, a missing feed, a batch of the wrong dtype or shape,
+            an empty batch, batches of different sizes, or one holding NaN or Inf.
+        """
         if feed_dict is None:
             feed_dict = {}
         if not isinstance(feed_dict, dict):
             raise TypeError(f"feed_dict must be a dict, got {type(feed_dict).__name__}.")
-        if self.placeholder is None:
+        if not self.fed:
             if feed_dict:
-                raise ValueError(f"feed_dict: {self.name} is bound to data; nothing is fed.")
+                raise ValueError(
+                    f"feed_dict: the {self.name} is not a placeholder (it is "
+                    f"{type(self._key).__name__}), so nothing is fed; got keys "
+                    f"{list(feed_dict)!r}."
+                )
             return ()
-        unknown = [key for key in feed_dict if key is not self._key]
+        keys = self._keys
+        expected = ", ".join(repr(k) for k in keys)
+        unknown = [key for key in feed_dict if not any(key is k for k in keys)]
         if unknown:
-            raise ValueError(f"feed_dict: unknown key {unknown[0]!r}; feed {self._key!r}.")
-        if not feed_dict:
-            raise ValueError(f"feed_dict must feed the placeholder {self._key!r}.")
-        value = next(iter(feed_dict.values()))
-        try:  # as TF1's feed_dict: numbers are cast to the placeholder's dtype
-            value = tf.cast(tf.convert_to_tensor(value), self.spec.dtype)
-        except (TypeError, ValueError, tf.errors.UnimplementedError) as e:
-            raise TypeError(
-                f"feed_dict: {self._key!r} expects dtype {self.spec.dtype.name}; "
-                f"cannot use the value fed ({e})."
-            ) from None
-        if not self.spec.shape.is_compatible_with(value.shape):
+            raise ValueError(f"feed_dict: unknown key {unknown[0]!r}; feed {expected}.")
+        values = []
+        for key, ph, cname in zip(keys, self.placeholders, self.names):
+            match = [v for k, v in feed_dict.items() if k is key]
+            if not match:
+                where = "" if self.structure is None else f" ({cname})"
+                raise ValueError(f"feed_dict must feed the placeholder {key!r}{where}.")
+            try:  # as TF1's feed_dict: numbers are cast to the placeholder's dtype
+                value = tf.cast(tf.convert_to_tensor(match[0]), ph.spec.dtype)
+            except (TypeError, ValueError, tf.errors.UnimplementedError) as e:
+                raise TypeError(
+                    f"feed_dict: {key!r} expects dtype {ph.spec.dtype.name}; "
+                    f"cannot use the value fed ({e})."
+                ) from None
+            if not ph.spec.shape.is_compatible_with(value.shape):
+                raise ValueError(
+                    f"feed_dict: {key!r} expects shape {ph.spec.shape}, got {value.shape}."
+                )
+            if value.shape[0] == 0:
+                raise ValueError(f"feed_dict: the batch fed for {key!r} is empty.")
+            _check_tensor_finite(value, f"feed_dict: the batch fed for {key!r}")
+            values.append(value)
+        sizes = [int(v.shape[0]) for v in values]
+        if len(set(sizes)) > 1:
             raise ValueError(
-                f"feed_dict: {self._key!r} expects shape {self.spec.shape}, got {value.shape}."
+                "feed_dict: the batches fed must have one size, got "
+                + ", ".join(f"{n} for {cname}" for n, cname in zip(sizes, self.names))
+                + "."
             )
-        return (value,)
+        return tuple(values)
 
-    def next(self, fed):
-        """The next batch, inside the compiled step."""
-        if self.placeholder is not None:
-            return fed[0]
-        return None if self.iterator is None else next(self.iterator)
+    def next(self, fed, check_finite=False):
+        """The next batch (a structure for a structured value), inside the
+        compiled step.
+
+        Args:
+          fed: the step's arguments from `feed_args`.
+          check_finite: add an in-graph check that a batch read from the data
+            pipeline holds no NaN or Inf (the inference's `debug` mode).
+        """
+        if self.fed:
+            if self.structure is None:
+                return fed[0]
+            return tf.nest.pack_sequence_as(self.structure, list(fed))
+        if self.iterator is None:
+            return None
+        batch = next(self.iterator)
+        if not check_finite:
+            return batch
+        checked = []
+        for component, cname in zip(tf.nest.flatten(batch), self.names):
+            if component.dtype.is_floating or component.dtype.is_complex:
+                component = tf.debugging.assert_all_finite(
+                    component, f"{cname}: a batch read from the data holds NaN or Inf"
+                )
+            checked.append(component)
+        return tf.nest.pack_sequence_as(batch, checked)
 
     def example_batch(self, batch_size=None):
         """Zeros shaped like one batch, to build and inspect the networks once."""
         if self.spec is None:
             return None
-        shape = self.spec.shape.as_list()
-        shape[0] = shape[0] or batch_size or 2
-        return tf.zeros(shape, self.spec.dtype)
+
+        def zeros(spec):
+            shape = spec.shape.as_list()
+            shape[0] = shape[0] or batch_size or 2
+            return tf.zeros(shape, spec.dtype)
+
+        return tf.nest.map_structure(zeros, self.spec)

@@ -20,6 +20,8 @@ penalties (`gradient_penalty`, `r1_penalty`, `mutual_information_penalty`)
 return the unweighted penalty; the caller multiplies by its weight.
 """
 
+import contextlib
+
 import numpy as np
 import tensorflow as tf
 
@@ -68,6 +70,15 @@ def _float_tensor(x, name, dtype=None):
     return x
 
 
+def _as(x, dtype):
+    """`x` in `dtype`: Python numbers converted directly (`tf.cast` would round them
+    to float32 first), tensors and arrays cast.
+    """
+    if _is_number(x):
+        return tf.constant(x, dtype)
+    return tf.cast(x, dtype)
+
+
 def _pair(d_real, d_fake):
     d_real = _float_tensor(d_real, "d_real")
     return d_real, _float_tensor(d_fake, "d_fake", dtype=d_real.dtype)
@@ -76,7 +87,7 @@ def _pair(d_real, d_fake):
 def _ce(labels, logits):
     """Elementwise CE(labels, logits), labels a Python float."""
     return tf.nn.sigmoid_cross_entropy_with_logits(
-        labels=tf.fill(tf.shape(logits), tf.cast(labels, logits.dtype)), logits=logits
+        labels=tf.fill(tf.shape(logits), _as(labels, logits.dtype)), logits=logits
     )
 
 
@@ -102,16 +113,22 @@ def minimax_generator_loss(d_real, d_fake):
 
 
 def minimax_discriminator_loss(d_real, d_fake, *, label_smoothing=0.0):
-    """Discriminator loss `mean(CE(1 - s, d_real)) + mean(CE(0, d_fake))`.
+    """Discriminator loss `mean(CE(1 - s/2, d_real)) + mean(CE(0, d_fake))`.
 
-    `s = label_smoothing` is one-sided label smoothing of the real labels
+    `s = label_smoothing` in [0, 1] smooths the real labels only, with TF-GAN's
+    meaning (that of `tf.compat.v1.losses.sigmoid_cross_entropy`): a label `y`
+    becomes `y (1 - s) + s/2`, so the real label 1 becomes `1 - s/2`
     (Salimans et al., 2016, "Improved Techniques for Training GANs").
+    The default differs from TF-GAN's: adinfer's is `s = 0` (no smoothing, the
+    loss of Edward and of the `get("minimax")` / `get("non_saturating")`
+    pairs), TF-GAN's `minimax_discriminator_loss` defaults to `s = 0.25`; pass
+    `label_smoothing=0.25` for TF-GAN's default.
     Goodfellow et al. (2014), "Generative Adversarial Nets".
     """
     if _is_number(label_smoothing) and not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"`label_smoothing` must be in [0, 1], got {label_smoothing}.")
     d_real, d_fake = _pair(d_real, d_fake)
-    return _mean(_ce(1.0 - label_smoothing, d_real)) + _mean(_ce(0.0, d_fake))
+    return _mean(_ce(1.0 - 0.5 * label_smoothing, d_real)) + _mean(_ce(0.0, d_fake))
 
 
 def modified_generator_loss(d_real, d_fake):
@@ -181,7 +198,7 @@ def least_squares_generator_loss(d_real, d_fake, *, real_label=1.0):
     """
     del d_real  # Unused.
     d_fake = _float_tensor(d_fake, "d_fake")
-    return 0.5 * _mean(tf.square(d_fake - tf.cast(real_label, d_fake.dtype)))
+    return 0.5 * _mean(tf.square(d_fake - _as(real_label, d_fake.dtype)))
 
 
 def least_squares_discriminator_loss(d_real, d_fake, *, real_label=1.0, fake_label=0.0):
@@ -191,8 +208,8 @@ def least_squares_discriminator_loss(d_real, d_fake, *, real_label=1.0, fake_lab
     Mao et al. (2017), "Least Squares Generative Adversarial Networks".
     """
     d_real, d_fake = _pair(d_real, d_fake)
-    a = tf.cast(real_label, d_real.dtype)
-    b = tf.cast(fake_label, d_real.dtype)
+    a = _as(real_label, d_real.dtype)
+    b = _as(fake_label, d_real.dtype)
     return 0.5 * _mean(tf.square(d_real - a)) + 0.5 * _mean(tf.square(d_fake - b))
 
 
@@ -247,9 +264,11 @@ def acgan_discriminator_loss(
 ):
     """ACGAN auxiliary-classifier loss for the discriminator.
 
-    `mean(CE_softmax(y_real, l_real)) + mean(CE_softmax(y_fake, l_fake))`, with
-    one-hot labels `y` smoothed as `y (1 - s) + s / K` (K classes). Added to an
-    ordinary discriminator loss by the caller.
+    `mean(CE_softmax(y_real (1 - s) + s / K, l_real)) + mean(CE_softmax(y_fake, l_fake))`
+    with one-hot labels `y` and K classes: as TF-GAN's `acgan_discriminator_loss`
+    (and `tf.compat.v1.losses.softmax_cross_entropy`), `s = label_smoothing`
+    smooths the labels of the real term only; the generated term is never
+    smoothed. Added to an ordinary discriminator loss by the caller.
     Odena et al. (2017), "Conditional Image Synthesis with Auxiliary Classifier
     GANs".
     """
@@ -257,9 +276,7 @@ def acgan_discriminator_loss(
         raise ValueError(f"`label_smoothing` must be in [0, 1], got {label_smoothing}.")
     return _softmax_ce(
         labels_real, class_logits_real, label_smoothing, "labels_real", "class_logits_real"
-    ) + _softmax_ce(
-        labels_fake, class_logits_fake, label_smoothing, "labels_fake", "class_logits_fake"
-    )
+    ) + _softmax_ce(labels_fake, class_logits_fake, 0.0, "labels_fake", "class_logits_fake")
 
 
 def acgan_generator_loss(class_logits_fake, labels_fake):
@@ -276,31 +293,45 @@ def acgan_generator_loss(class_logits_fake, labels_fake):
 
 
 def _as_list(x, name):
-    """Returns `(list_of_float_tensors, was_structured)`."""
-    if isinstance(x, (tuple, list)):
+    """Returns `(list_of_float_tensors, joint)`.
+
+    Only a Python `tuple` is a joint input (several critic arguments); anything
+    else, nested Python lists included, is converted to one tensor, as
+    `tf.convert_to_tensor` (and TF-GAN) would.
+    """
+    if isinstance(x, tuple):
         if not x:
             raise ValueError(
-                f"`{name}` must be a tensor or a non-empty tuple/list "
-                "of tensors, got an empty sequence."
+                f"`{name}` must be a tensor or a non-empty tuple of tensors, got an empty tuple."
             )
         return [_float_tensor(c, f"{name}[{i}]") for i, c in enumerate(x)], True
+    if isinstance(x, list):
+        try:
+            return [_float_tensor(x, name)], False
+        except ValueError as e:
+            raise ValueError(
+                f"`{name}` is a list, so it is converted to one tensor (pass a tuple "
+                f"for several critic inputs), but it could not be: {e}"
+            ) from e
     return [_float_tensor(x, name)], False
 
 
-def _call(critic, xs, structured):
+def _call(critic, xs, joint):
     if not callable(critic):
         raise TypeError(f"`critic` must be callable, got {type(critic).__name__}.")
-    return critic(*xs) if structured else critic(xs[0])
+    out = critic(*xs) if joint else critic(xs[0])
+    if isinstance(out, tuple):  # As TF-GAN: an ACGAN critic's (logits, class logits).
+        out = out[0]
+    return out
 
 
-def _sum_sq_grad(critic, xs, structured):
-    """Per-sample `||grad_x sum(critic(x))||^2`, summed over all non-batch axes
-    of all components. Uses a nested tape, so it is itself differentiable.
+def _sum_sq_grad(critic, xs, joint):
+    """Per-sample `Σ g²` with `g = ∇_x Σ critic(x)`, summed over all non-batch
+    axes of all components. Uses a nested tape, so it is itself differentiable.
     """
     with tf.GradientTape() as tape:
         tape.watch(xs)
-        out = _call(critic, xs, structured)
-        total = tf.reduce_sum(out)
+        total = tf.reduce_sum(_call(critic, xs, joint))
     grads = tape.gradient(total, xs, unconnected_gradients=tf.UnconnectedGradients.ZERO)
     sq = [tf.reduce_sum(tf.reshape(tf.square(g), [tf.shape(g)[0], -1]), axis=1) for g in grads]
     return tf.add_n([tf.cast(s, sq[0].dtype) for s in sq])
@@ -312,33 +343,54 @@ def _safe_sqrt(x):
     return tf.where(positive, tf.sqrt(tf.where(positive, x, tf.ones_like(x))), tf.zeros_like(x))
 
 
-def gradient_penalty(critic, x_real, x_fake, *, target=1.0, one_sided=False, seed=None):
-    """WGAN-GP gradient penalty (unweighted).
+def gradient_penalty(
+    critic, x_real, x_fake, *, target=1.0, one_sided=False, epsilon=1e-10, seed=None
+):
+    """WGAN-GP gradient penalty (unweighted), as TF-GAN's `wasserstein_gradient_penalty`.
 
-    With `x_hat = eps x_real + (1 - eps) x_fake`, `eps ~ U(0, 1)` drawn once per
-    sample, and `g = grad_{x_hat} critic(x_hat)` (norm over all non-batch axes):
+    With `x̂ = ε x_real + (1 - ε) x_fake`, `ε ~ U(0, 1)` drawn once per sample,
+    `g = ∇_x̂ Σ critic(x̂)` and the slope `‖g‖ = sqrt(Σ g² + epsilon)` (sum over
+    all non-batch axes; `epsilon` inside the root, for stability):
 
-      two-sided: `mean((||g|| - target)^2)`   (Gulrajani et al., 2017),
-      one-sided: `mean(relu(||g|| - target)^2)`   (Petzka et al., 2018).
+      two-sided: `mean((‖g‖ / target - 1)²)`   (Gulrajani et al., 2017),
+      one-sided: `mean(max(0, ‖g‖ / target - 1)²)`   (Petzka et al., 2018).
 
-    `target != 1` as in Karras et al. (2017), "Progressive Growing of GANs".
+    Since `(‖g‖ / c - 1)² = (‖g‖ - c)² / c²`, a `target` c other than 1 (Karras
+    et al., 2017, "Progressive Growing of GANs") scales the penalty by `1/c²`
+    relative to `(‖g‖ - c)²`; c must be positive.
 
     `x_real`, `x_fake` may be tuples of tensors (e.g. `(x, z)` for a BiGAN
-    critic, then called as `critic(*x_hat)`); all components share `eps` and the
-    norm is taken jointly over all of them. The gradient is taken with a nested
-    `tf.GradientTape`, so the penalty is differentiable w.r.t. the critic's
-    variables (also inside `tf.function`). `||g||` has gradient 0 at `g = 0`.
-    `seed`: optional shape-[2] integer tensor for `tf.random.stateless_uniform`.
+    critic, then called as `critic(*x̂)`); all components share `ε` and the
+    norm is taken jointly over all of them. Only a `tuple` means that: a
+    (nested) Python list is one tensor, as in TF-GAN. A critic returning a
+    tuple is differentiated through its first element (TF-GAN's ACGAN case).
+    The gradient is taken with a nested `tf.GradientTape`, so the penalty is
+    differentiable w.r.t. the critic's variables (also inside `tf.function`).
+
+    Args:
+      critic: callable, `critic(x̂)` (or `critic(*x̂)` for tuples).
+      x_real, x_fake: real and generated batches, tensors (or lists, converted)
+        or tuples of them with the same structure.
+      target: the slope c > 0 the penalty pulls towards.
+      one_sided: penalise only slopes above `target`.
+      epsilon: ≥ 0, added to `Σ g²` inside the root (TF-GAN's default 1e-10).
+      seed: optional shape-[2] integer tensor for `tf.random.stateless_uniform`.
+
+    Returns:
+      A scalar tensor of the inputs' dtype.
     """
-    reals, structured = _as_list(x_real, "x_real")
-    fakes, fake_structured = _as_list(x_fake, "x_fake")
-    if structured != fake_structured or len(reals) != len(fakes):
+    reals, joint = _as_list(x_real, "x_real")
+    fakes, fake_joint = _as_list(x_fake, "x_fake")
+    if joint != fake_joint or len(reals) != len(fakes):
         raise ValueError(
-            "`x_real` and `x_fake` must have the same structure "
-            "(both tensors, or sequences of the same length)."
+            "`x_real` and `x_fake` must have the same structure (both tensors, or "
+            f"tuples of the same length), got {type(x_real).__name__} of "
+            f"{len(reals)} and {type(x_fake).__name__} of {len(fakes)}."
         )
-    if _is_number(target) and target < 0:
-        raise ValueError(f"`target` must be non-negative, got {target}.")
+    if _is_number(target) and not target > 0:
+        raise ValueError(f"`target` must be positive (the slope is divided by it), got {target}.")
+    if _is_number(epsilon) and not epsilon >= 0:
+        raise ValueError(f"`epsilon` must be non-negative, got {epsilon}.")
     batch = tf.shape(reals[0])[:1]
     dtype = reals[0].dtype
     if seed is None:
@@ -357,31 +409,35 @@ def gradient_penalty(critic, x_real, x_fake, *, target=1.0, one_sided=False, see
             tf.cast(eps, r.dtype), tf.concat([batch, tf.ones([tf.rank(r) - 1], tf.int32)], 0)
         )
         x_hat.append(e * r + (1.0 - e) * tf.cast(f, r.dtype))
-    norm = _safe_sqrt(_sum_sq_grad(critic, x_hat, structured))
-    excess = norm - tf.cast(target, norm.dtype)
+    sq = _sum_sq_grad(critic, x_hat, joint)
+    slopes = _safe_sqrt(sq + _as(epsilon, sq.dtype))
+    excess = slopes / _as(target, sq.dtype) - 1.0
     if one_sided:
-        excess = tf.nn.relu(excess)
+        excess = tf.maximum(excess, 0.0)
     return _mean(tf.square(excess))
 
 
 def r1_penalty(critic, x_real):
-    """R1 penalty `mean(||grad_x critic(x_real)||^2)` (unweighted; the caller
+    """R1 penalty `mean(‖∇_x critic(x_real)‖²)` (unweighted; the caller
     applies `gamma / 2`).
 
     Mescheder et al. (2018), "Which Training Methods for GANs do actually
-    Converge?". `x_real` may be a tuple, as in `gradient_penalty`.
+    Converge?". `x_real` may be a tuple (a joint input) or a tensor; a Python
+    list is one tensor, as in `gradient_penalty`.
     """
-    xs, structured = _as_list(x_real, "x_real")
-    return _mean(_sum_sq_grad(critic, xs, structured))
+    xs, joint = _as_list(x_real, "x_real")
+    return _mean(_sum_sq_grad(critic, xs, joint))
 
 
 def mutual_information_penalty(structured_inputs, predicted_distributions):
-    """InfoGAN penalty `-sum_i mean(log q_i(c_i))`.
+    """InfoGAN penalty `-(1/n) Σ_i mean(log q_i(c_i))`, as TF-GAN's.
 
-    `structured_inputs` are the codes `c_i` fed to the generator and
+    `structured_inputs` are the n codes `c_i` fed to the generator and
     `predicted_distributions` the distributions `q_i` (e.g. TFP) predicted from
-    the generated data; a single code and distribution are also accepted. The
-    mean is over all elements of `q_i.log_prob(c_i)` (the batch).
+    the generated data; a single code and distribution are also accepted. Each
+    group's mean is over all elements of `q_i.log_prob(c_i)` (the batch), and
+    the groups are averaged, not summed (TF-GAN's `mutual_information_penalty`
+    reduces the per-group means with `compute_weighted_loss`, a mean).
     Chen et al. (2016), "InfoGAN".
     """
     codes, dists = structured_inputs, predicted_distributions
@@ -402,7 +458,44 @@ def mutual_information_penalty(structured_inputs, predicted_distributions):
                 f"`log_prob` method, got {type(q).__name__}."
             )
         terms.append(_mean(q.log_prob(c)))
-    return -tf.add_n(terms)
+    return -tf.add_n(terms) / tf.cast(len(terms), terms[0].dtype)
+
+
+def _numerically_stable_global_norm(tensors):
+    """`sqrt(Σ_t Σ t²)` as `m ‖t / m‖` with `m = max |t|`, so that no square
+    overflows (as TF-GAN's `numerically_stable_global_norm`); 0 when all are 0.
+
+    Computed in float64 if any tensor is float64, else in float32.
+    """
+    tensors = [tf.convert_to_tensor(t) for t in tensors]
+    dtype = tf.float64 if any(t.dtype == tf.float64 for t in tensors) else tf.float32
+    tensors = [tf.cast(t, dtype) for t in tensors]
+    m = tf.maximum(tf.reduce_max(tf.stack([tf.reduce_max(tf.abs(t)) for t in tensors])), 0.0)
+    safe_m = tf.where(m > 0, m, tf.ones_like(m))
+    return m * tf.linalg.global_norm([t / safe_m for t in tensors])
+
+
+def _per_example(main_loss, adversarial_loss):
+    """As TF-GAN: losses of incompatible shapes are mean-reduced to shape [batch]."""
+    if main_loss.shape.is_compatible_with(adversarial_loss.shape):
+        return main_loss, adversarial_loss
+    n_main = main_loss.shape[0] if main_loss.shape.rank else None
+    n_adv = adversarial_loss.shape[0] if adversarial_loss.shape.rank else None
+    if (
+        main_loss.shape.rank == 0
+        or adversarial_loss.shape.rank == 0
+        or (n_main is not None and n_adv is not None and n_main != n_adv)
+    ):
+        raise ValueError(
+            "`main_loss` and `adversarial_loss` must have compatible shapes, or the "
+            "same first (batch) dimension to be mean-reduced to shape [batch]; got "
+            f"main_loss shape {main_loss.shape} and adversarial_loss shape "
+            f"{adversarial_loss.shape}."
+        )
+    return (
+        tf.reduce_mean(main_loss, axis=list(range(1, main_loss.shape.rank))),
+        tf.reduce_mean(adversarial_loss, axis=list(range(1, adversarial_loss.shape.rank))),
+    )
 
 
 def combine_adversarial_loss(
@@ -412,19 +505,65 @@ def combine_adversarial_loss(
     weight_factor=None,
     gradient_ratio=None,
     gradient_ratio_epsilon=1e-6,
-    x_fake=None,
+    variables=None,
     tape=None,
 ):
     """Combines a main (e.g. reconstruction) loss with an adversarial loss.
 
-      weight_factor:  `main + weight_factor * adversarial`;
-      gradient_ratio: `main + r * adversarial`, with the constant
-        `r = gradient_ratio * stop_gradient(||d main / d x_fake|| /
-                                            (||d adversarial / d x_fake|| + eps))`.
+    As TF-GAN's `combine_adversarial_loss`, in one of two ways (exactly one of
+    `weight_factor` and `gradient_ratio` must be given):
 
-    The second needs `x_fake` (tensor or list) and a *persistent* `tape` that
-    recorded both losses from `x_fake`. Exactly one of `weight_factor`,
-    `gradient_ratio` must be given. As TF-GAN's `combine_adversarial_loss`.
+      weight_factor:  `main + stop_gradient(weight_factor) · adversarial`;
+      gradient_ratio: `main + stop_gradient(a) · adversarial`, with
+        `a = (‖∇ main‖ / (‖∇ adversarial‖ + gradient_ratio_epsilon)) / gradient_ratio`,
+
+    where `∇` is the gradient with respect to `variables` and `‖·‖` the global
+    norm over all of them (computed scaled by the largest absolute value, so
+    gradients near the float32 limit do not overflow). `gradient_ratio = r` is
+    thus the ratio `‖∇ main‖ / ‖∇ (a · adversarial)‖` wanted after combining
+    (Shrivastava et al. 2017 use `r = 1`: both losses move the weights about
+    equally). A weight (either kind) of 0 returns `main_loss` alone.
+
+    Losses of compatible shapes are combined elementwise. Losses of
+    incompatible shapes whose first (batch) dimensions agree are first
+    mean-reduced to shape [batch] (over all other axes), and so is the result.
+
+    Example (in TF2 the gradients come from a tape that recorded both losses):
+
+        with tf.GradientTape(persistent=True) as tape:
+            x_fake = generator(z)
+            main = reconstruction_loss(x, x_fake)
+            adversarial = losses.modified_generator_loss(None, discriminator(x_fake))
+            loss = losses.combine_adversarial_loss(
+                main, adversarial, gradient_ratio=1.0,
+                variables=generator.trainable_variables, tape=tape)
+        grads = tape.gradient(loss, generator.trainable_variables)
+
+    Args:
+      main_loss: float tensor (or number), the main loss.
+      adversarial_loss: float tensor (or number), cast to `main_loss`'s dtype.
+      weight_factor: fixed coefficient of the adversarial loss.
+      gradient_ratio: non-negative target ratio of the gradient magnitudes.
+      gradient_ratio_epsilon: added to the denominator of `a`.
+      variables: with `gradient_ratio`, the variables (or watched tensors) to
+        differentiate with respect to, as TF-GAN's `variables` -- usually the
+        generator's trainable variables. Default: `tape.watched_variables()`,
+        every variable the tape saw (TF-GAN's default is every trainable
+        variable), which may include the discriminator's.
+      tape: with `gradient_ratio`, a persistent `tf.GradientTape` that recorded
+        both losses; it is used twice. The coefficient is computed with the
+        tape's recording paused, so this may be called inside the tape's
+        context (then the combined loss is recorded and can be differentiated).
+
+    Returns:
+      The combined loss: a scalar if both losses are scalars, else of their
+      (broadcast) shape, or shape [batch] after the reduction above.
+
+    Raises:
+      ValueError: both or neither of `weight_factor`, `gradient_ratio`; a
+        negative `gradient_ratio`; incompatible first dimensions; no or a
+        non-persistent `tape`; no `variables`, or a loss that does not depend
+        on any of them on `tape`.
     """
     if (weight_factor is None) == (gradient_ratio is None):
         raise ValueError(
@@ -432,43 +571,63 @@ def combine_adversarial_loss(
             f"must be given, got weight_factor={weight_factor}, "
             f"gradient_ratio={gradient_ratio}."
         )
-    main_loss = _float_tensor(main_loss, "main_loss")
-    adversarial_loss = _float_tensor(adversarial_loss, "adversarial_loss")
+    if _is_number(gradient_ratio) and gradient_ratio < 0:
+        raise ValueError(f"`gradient_ratio` must be non-negative, got {gradient_ratio}.")
+    raw_main = _float_tensor(main_loss, "main_loss")
+    raw_adv = _float_tensor(adversarial_loss, "adversarial_loss")
+    main_loss, adversarial_loss = _per_example(raw_main, raw_adv)
+    weight = weight_factor if weight_factor is not None else gradient_ratio
+    if _is_number(weight) and weight == 0:
+        return main_loss
+    adversarial_loss = tf.cast(adversarial_loss, main_loss.dtype)
     if weight_factor is not None:
-        return main_loss + tf.cast(weight_factor, main_loss.dtype) * tf.cast(
-            adversarial_loss, main_loss.dtype
-        )
-    if x_fake is None:
-        raise ValueError(
-            "`gradient_ratio` needs `x_fake`, the generated tensor "
-            "(or list of tensors) both losses were computed from."
-        )
+        coefficient = _as(weight_factor, main_loss.dtype)
+        return main_loss + tf.stop_gradient(coefficient) * adversarial_loss
+
     if not isinstance(tape, tf.GradientTape):
         raise ValueError(
-            "`gradient_ratio` needs `tape`, a persistent "
-            "tf.GradientTape that recorded both losses from `x_fake`;"
-            f" got {type(tape).__name__}."
+            "`gradient_ratio` needs `tape`, a persistent tf.GradientTape that "
+            f"recorded both losses; got {type(tape).__name__}."
         )
     if not getattr(tape, "_persistent", True):
         raise ValueError(
             "`tape` must be persistent (tf.GradientTape(persistent=True)): it is used twice."
         )
+    sources = tf.nest.flatten(tape.watched_variables() if variables is None else variables)
+    if not sources:
+        raise ValueError(
+            "`gradient_ratio` needs `variables` to differentiate with respect to "
+            "(e.g. the generator's trainable variables); got none, and `tape` "
+            "watched no variables."
+        )
+
+    reduced = main_loss is not raw_main
 
     def grad_norm(loss, name):
-        grads = tape.gradient(loss, x_fake)
-        grads = [g for g in tf.nest.flatten(grads) if g is not None]
+        # The tape recorded `loss`, not its reduction: ∇ Σ mean_axes(loss) is
+        # ∇ Σ loss over the number of elements each mean is taken over.
+        grads = tape.gradient(loss, sources)
+        grads = [g for g in grads if g is not None]
         if not grads:
             raise ValueError(
-                f"`{name}` does not depend on `x_fake` on `tape`; "
-                "watch `x_fake` and compute both losses under `tape`."
+                f"`{name}` does not depend on `variables` on `tape`; compute both "
+                "losses under `tape` from the variables (or watched tensors) given."
             )
-        return tf.linalg.global_norm(grads)
+        norm = _numerically_stable_global_norm(grads)
+        if reduced:
+            norm = (
+                norm * tf.cast(tf.shape(loss)[0], norm.dtype) / tf.cast(tf.size(loss), norm.dtype)
+            )
+        return norm
 
-    ratio = grad_norm(main_loss, "main_loss") / (
-        grad_norm(adversarial_loss, "adversarial_loss") + gradient_ratio_epsilon
-    )
-    scale = tf.stop_gradient(tf.cast(ratio * gradient_ratio, main_loss.dtype))
-    return main_loss + scale * tf.cast(adversarial_loss, main_loss.dtype)
+    recording = getattr(tape, "_recording", False)
+    with tape.stop_recording() if recording else contextlib.nullcontext():
+        main_norm = grad_norm(raw_main, "main_loss")
+        adv_norm = grad_norm(raw_adv, "adversarial_loss")
+        adv_norm = tf.cast(adv_norm, main_norm.dtype)
+        ratio = main_norm / (adv_norm + _as(gradient_ratio_epsilon, main_norm.dtype))
+        coefficient = ratio / _as(gradient_ratio, main_norm.dtype)
+    return main_loss + tf.stop_gradient(tf.cast(coefficient, main_loss.dtype)) * adversarial_loss
 
 
 # --------------------------------------------------------------- registry ---

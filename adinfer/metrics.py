@@ -248,6 +248,15 @@ def _block_bounds(n, num_blocks):
     return np.concatenate([[0], np.cumsum(sizes)]).astype(int)
 
 
+def _kid_block_bounds(n, num_blocks):
+    """TF-GAN's KID blocks: sizes ``n // num_blocks``, the *last* ``n % num_blocks``
+    blocks one larger (``kernel_classifier_distance_and_std_from_activations``).
+    """
+    base, extra = divmod(n, num_blocks)
+    sizes = [base] * (num_blocks - extra) + [base + 1] * extra
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+
+
 def _polynomial_mmd2_unbiased(x, y, dim):
     k_xx = (tf.matmul(x, x, transpose_b=True) / dim + 1.0) ** 3
     k_yy = (tf.matmul(y, y, transpose_b=True) / dim + 1.0) ** 3
@@ -273,10 +282,12 @@ def kernel_distance(features_1, features_2, *, max_block_size=1024, return_std=T
 
     (Binkowski et al. 2018, "Demystifying MMD GANs", KID).  As in TF-GAN's
     ``kernel_classifier_distance_and_std_from_activations``, both sets are split
-    into ``B = ceil(max(n_1, n_2) / max_block_size)`` consecutive blocks (sizes
-    as ``np.array_split``, differing by at most one); block ``b`` of ``features_1`` is paired with
-    block ``b`` of ``features_2``; the estimate is the mean of the ``B`` block
-    estimates and ``std`` is its standard error,
+    into ``B = ceil(max(n_1, n_2) / max_block_size)`` consecutive blocks: a set
+    of ``n`` samples into blocks of ``n // B`` samples, the *last* ``n mod B``
+    blocks one larger (e.g. 10 samples in 3 blocks: sizes 3, 3, 4); block ``b``
+    of ``features_1`` is paired with block ``b`` of ``features_2``; the
+    estimate is the mean of the ``B`` block estimates and ``std`` is its
+    standard error,
     ``sqrt(sum_b (e_b - mean)^2 / (B - 1) / B)`` (``nan`` when ``B == 1``).
     The estimator is unbiased, so it can be negative.
 
@@ -312,8 +323,8 @@ def kernel_distance(features_1, features_2, *, max_block_size=1024, return_std=T
                 f"`{name}` has {n} samples, too few for {num_blocks} blocks (each "
                 f"block needs >= 2 samples); increase `max_block_size`."
             )
-    b1 = _block_bounds(n1, num_blocks)
-    b2 = _block_bounds(n2, num_blocks)
+    b1 = _kid_block_bounds(n1, num_blocks)
+    b2 = _kid_block_bounds(n2, num_blocks)
     estimates = tf.stack(
         [
             _polynomial_mmd2_unbiased(f1[b1[i] : b1[i + 1]], f2[b2[i] : b2[i + 1]], dim)

@@ -34,7 +34,13 @@ def build(optimizer, argument="optimizer"):
         return _BY_NAME[optimizer.lower()](learning_rate=0.01)
     if isinstance(optimizer, keras.optimizers.Optimizer):
         return optimizer
+    if isinstance(optimizer, type) and issubclass(optimizer, keras.optimizers.Optimizer):
+        raise TypeError(
+            f"{argument} must be a keras.optimizers.Optimizer instance, got the class "
+            f"{optimizer.__name__}; pass {optimizer.__name__}(learning_rate=...)."
+        )
     raise TypeError(
-        f"{argument} must be a keras.optimizers.Optimizer, a name or None, "
-        f"got {type(optimizer).__name__}."
+        f"{argument} must be a keras.optimizers.Optimizer (e.g. keras.optimizers.Adam(1e-3); "
+        "TF1's tf.train optimizers are not supported), one of the names "
+        f"{sorted(_BY_NAME)}, or None, got {type(optimizer).__name__}."
     )

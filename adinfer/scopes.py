@@ -51,8 +51,24 @@ def add_loss(loss, scope="Gen"):
     """
     if not isinstance(scope, str):
         raise TypeError(f"scope must be a str, got {type(scope).__name__}.")
+    if scope != "Disc" and scope.lower() in ("disc", "discriminator", "dis"):
+        raise ValueError(
+            f'scope={scope!r} would add the term to "Gen" (only "Disc", spelled so, '
+            'is the discriminator\'s group); pass scope="Disc".'
+        )
     if not callable(loss):
-        value = tf.convert_to_tensor(loss)
+        try:
+            value = tf.convert_to_tensor(loss)
+        except (TypeError, ValueError):
+            raise TypeError(
+                "loss must be a zero-argument callable or a scalar number/tensor, "
+                f"got {type(loss).__name__}."
+            ) from None
+        if not (value.dtype.is_floating or value.dtype.is_integer):
+            raise TypeError(
+                "loss must be a zero-argument callable or a scalar number/tensor, "
+                f"got dtype {value.dtype.name}."
+            )
         if value.shape.rank != 0:
             raise ValueError(f"loss must be a scalar, got shape {value.shape}.")
         loss = functools.partial(tf.identity, value)

@@ -14,6 +14,7 @@ EXAMPLES = {
     "bigan_grid.py": ["--n-iter", "20"],
     "wgan_gp_ring.py": ["--n-iter", "10"],
     "bayesian_linear_regression_implicitklqp.py": ["--n-iter", "10"],
+    "latent_inpainting.py": ["--n-iter", "10", "--n-iter-gan", "20"],
 }
 
 

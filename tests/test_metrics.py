@@ -171,13 +171,48 @@ class KernelDistanceTest(tf.test.TestCase):
         rng = np.random.default_rng(21)
         x = rng.normal(size=(10, 3))
         y = rng.normal(size=(7, 3)) + 0.5
-        # ceil(10 / 4) = 3 blocks; np.array_split sizes [4, 3, 3] and [3, 2, 2].
+        # ceil(10 / 4) = 3 blocks; TF-GAN's sizes [3, 3, 4] and [2, 2, 3].
         mean, std = metrics.kernel_distance(x, y, max_block_size=4)
         ests = np.array(
-            [np_mmd2_unbiased(a, b) for a, b in zip(np.array_split(x, 3), np.array_split(y, 3))]
+            [np_mmd2_unbiased(a, b) for a, b in zip(np.split(x, [3, 6]), np.split(y, [2, 4]))]
         )
         self.assertAllClose(mean, ests.mean(), rtol=1e-10)
         self.assertAllClose(std, ests.std(ddof=1) / np.sqrt(3), rtol=1e-10)
+
+    def test_uneven_blocks_as_tf_gan(self):
+        """TF-GAN `classifier_metrics.kernel_classifier_distance_and_std_from_activations`:
+        n_blocks = ceil(max(n_r, n_g) / max_block_size); a set of n samples is split into
+        blocks of v = n // n_blocks, the last n - v n_blocks of them of size v + 1
+        (`concat([fill([n_blocks - n_plusone], v), fill([n_plusone], v + 1)])`);
+        mean of the block estimates and sqrt(var_ddof1 / n_blocks)."""
+
+        def tf_gan_sizes(n, n_blocks):
+            v = n // n_blocks
+            n_plusone = n - v * n_blocks
+            return [v] * (n_blocks - n_plusone) + [v + 1] * n_plusone
+
+        rng = np.random.default_rng(24)
+        for n_r, n_g, max_block_size, sizes_r, sizes_g in (
+            (11, 23, 5, [2, 2, 2, 2, 3], [4, 4, 5, 5, 5]),
+            (10, 7, 4, [3, 3, 4], [2, 2, 3]),
+            (9, 9, 3, [3, 3, 3], [3, 3, 3]),
+        ):
+            n_blocks = -(-max(n_r, n_g) // max_block_size)
+            self.assertEqual(tf_gan_sizes(n_r, n_blocks), sizes_r)
+            self.assertEqual(tf_gan_sizes(n_g, n_blocks), sizes_g)
+            x = rng.normal(size=(n_r, 4))
+            y = rng.normal(size=(n_g, 4)) * 1.5
+            blocks = zip(np.split(x, np.cumsum(sizes_r)[:-1]), np.split(y, np.cumsum(sizes_g)[:-1]))
+            ests = np.array([np_mmd2_unbiased(a, b) for a, b in blocks])
+            mean, std = metrics.kernel_distance(x, y, max_block_size=max_block_size)
+            self.assertAllClose(mean, ests.mean(), rtol=1e-10)
+            self.assertAllClose(std, ests.std(ddof=1) / np.sqrt(n_blocks), rtol=1e-10)
+            if sizes_r != sorted(sizes_r, reverse=True):
+                # Not np.array_split's blocks (the larger ones first).
+                split = zip(np.array_split(x, n_blocks), np.array_split(y, n_blocks))
+                self.assertNotAllClose(
+                    mean, np.mean([np_mmd2_unbiased(a, b) for a, b in split]), rtol=1e-10
+                )
 
     def test_same_distribution_near_zero(self):
         rng = np.random.default_rng(22)

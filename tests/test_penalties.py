@@ -2,7 +2,8 @@
 R1; packed inputs; a Wasserstein joint critic) against their formulas.
 
 A linear critic D(x) = w·x + b has ∇D = w everywhere, so the gradient penalty is
-exactly λ (‖w‖ − c)² whatever interpolation coefficients were drawn, and R1 is λ ‖w‖²."""
+λ (sqrt(‖w‖² + 1e-10) / c − 1)² ≈ λ (‖w‖ / c − 1)² (TF-GAN's `wasserstein_gradient_penalty`)
+whatever interpolation coefficients were drawn, and R1 is λ ‖w‖²."""
 
 import keras
 import mirrors
@@ -92,12 +93,24 @@ class GANPenaltyTest(tf.test.TestCase):
         self.check(w, 0.0)
 
     def test_target(self):
+        """TF-GAN's target c divides the slope: λ (‖w‖ / c − 1)² = λ (‖w‖ − c)² / c²."""
         w = np.array([0.6, 1.3])
         norm = np.linalg.norm(w)
         self.check(
-            w, 2.0 * (norm - 3.0) ** 2, gradient_penalty_weight=2.0, gradient_penalty_target=3.0
+            w,
+            2.0 * (norm / 3.0 - 1.0) ** 2,
+            gradient_penalty_weight=2.0,
+            gradient_penalty_target=3.0,
         )
-        self.check(w, 2.0 * norm**2, gradient_penalty_weight=2.0, gradient_penalty_target=0.0)
+        self.check(
+            w,
+            2.0 * (norm / 0.5 - 1.0) ** 2,
+            gradient_penalty_weight=2.0,
+            gradient_penalty_target=0.5,
+        )
+        # c = 0 has no meaning when the slope is divided by c.
+        with self.assertRaisesRegex(ValueError, "target"):
+            gan_values(GANNets(w), gradient_penalty_weight=2.0, gradient_penalty_target=0.0)
 
     def test_one_sided(self):
         w = np.array([0.6, 1.3])
@@ -114,7 +127,10 @@ class GANPenaltyTest(tf.test.TestCase):
             gradient_penalty_target=2.0,
         )
         self.check(
-            w, 5.0 * (norm - 2.0) ** 2, gradient_penalty_weight=5.0, gradient_penalty_target=2.0
+            w,
+            5.0 * (norm / 2.0 - 1.0) ** 2,
+            gradient_penalty_weight=5.0,
+            gradient_penalty_target=2.0,
         )
 
     def test_r1(self):

@@ -2,6 +2,14 @@ from adinfer.inferences.bigan import BiGANInference
 from adinfer.inferences.gan import GANInference
 from adinfer.inferences.implicit_klqp import ImplicitKLqp
 from adinfer.inferences.inference import Inference
+from adinfer.inferences.latent import LatentInference
 from adinfer.inferences.wgan import WGANInference
 
-__all__ = ["BiGANInference", "GANInference", "ImplicitKLqp", "Inference", "WGANInference"]
+__all__ = [
+    "BiGANInference",
+    "GANInference",
+    "ImplicitKLqp",
+    "Inference",
+    "LatentInference",
+    "WGANInference",
+]

@@ -1,12 +1,16 @@
 """Generative adversarial networks (Goodfellow et al., 2014)."""
 
+import inspect
 import math
 import numbers
 
+import keras
 import tensorflow as tf
+import tensorflow_probability as tfp
 
+from adinfer import data as data_lib
 from adinfer import losses, scopes
-from adinfer.inferences.inference import Inference
+from adinfer.inferences.inference import Inference, _ceil_div, _count
 
 
 class GANInference(Inference):
@@ -34,12 +38,16 @@ class GANInference(Inference):
 
     Penalties on the discriminator are added to `loss_d` (TF-GAN's argument
     names). With x̂ = ε x_true + (1 - ε) x_fake, ε ~ U(0, 1) drawn once per
-    sample, and norms over all non-batch axes,
+    sample, norms over all non-batch axes and s = sqrt(‖∇x̂ D(x̂)‖₂² + 1e-10)
+    (TF-GAN's slopes),
 
-      loss_d += λ_gp · mean((‖∇x̂ D(x̂)‖₂ − c)²)      gradient_penalty_weight = λ_gp,
-                                                      gradient_penalty_target = c
-                (relu(‖∇x̂ D(x̂)‖₂ − c)² when gradient_penalty_one_sided)
-      loss_d += λ_r1 · mean(‖∇x D(x_true)‖₂²)          r1_penalty_weight = λ_r1
+      loss_d += λ_gp · mean((s / c − 1)²)          gradient_penalty_weight = λ_gp,
+                                                  gradient_penalty_target = c > 0
+                (max(0, s / c − 1)² when gradient_penalty_one_sided)
+      loss_d += λ_r1 · mean(‖∇x D(x_true)‖₂²)      r1_penalty_weight = λ_r1
+
+    (s / c − 1)² = (s − c)² / c², TF-GAN's form: a target other than 1 also
+    scales the penalty by 1/c².
 
     (Gulrajani et al., 2017, "Improved Training of Wasserstein GANs"; Petzka et
     al., 2018, for the one-sided form; Mescheder et al., 2018, for R1, whose γ
@@ -47,6 +55,39 @@ class GANInference(Inference):
     samples the discriminator itself judges. WGAN-GP is
     `GANInference(..., loss="wasserstein", gradient_penalty_weight=10.0)`, or
     `WGANInference`.
+
+    #### Structured data
+
+    Observations may be a tuple or dict of arrays (a dataset of tuples or
+    dicts, a tuple or dict of placeholders); `fake(batch_size)` then returns
+    the same structure, and the discriminator is called `D(*x)` for a tuple,
+    `D(x)` for a dict. The gradient penalty interpolates all components with
+    one ε per sample.
+
+    #### Conditional GANs (Mirza & Osindero, 2014)
+
+    A generator program of two required arguments, `fake(batch_size, y)`, or
+    a `condition` argument, makes the GAN conditional: observations are pairs
+    `data={fake: (x_true, y_true)}` (arrays, a dataset of pairs or two
+    placeholders), and the discriminator judges pairs, `D(x, y)`. The labels
+    of the generated batch are
+
+      y_fake = y_true                         (condition=None: the real batch's)
+      y_fake ~ condition, n draws, cast to the dtype of y_true  (otherwise)
+
+    and, with x_fake = fake(n, y_fake),
+
+      loss_d = mean(CE(1, D(x_true, y_true)) + CE(0, D(x_fake, y_fake))) + Σ reg("Disc")
+      loss   = mean(CE(1, D(x_fake, y_fake)))                           + Σ reg("Gen")
+
+    (or the pair of any `loss`). The gradient penalty interpolates x only,
+    x̂ = ε x_true + (1 − ε) x_fake, scored by D(x̂, y_fake) (TF-GAN's
+    conditional critic sees the generator's labels); R1 is taken at
+    D(x_true, y_true) with respect to x. With `pack=m`, x and y are packed
+    alike. `sample(n)` returns pairs `(x, y)` with y ~ condition (it needs
+    `condition`); `sample(n, y)` generates for given labels, one label
+    repeated n times or n labels. `export` serves `sample(n)` (with
+    `condition`) and `sample_given(y) -> x`.
 
     #### Examples
 
@@ -70,12 +111,14 @@ class GANInference(Inference):
         gradient_penalty_target=1.0,
         gradient_penalty_one_sided=False,
         r1_penalty_weight=None,
+        condition=None,
     ):
         """
         Args:
           data: `{fake: x_true}`: a program `fake(batch_size) -> x_fake` (or a TFP
             distribution) bound to observations (array, tensor, `tf.data.Dataset`
-            or placeholder).
+            or placeholder, or a tuple or dict of them); for a conditional GAN,
+            `{fake: (x_true, y_true)}` with `fake(batch_size, y) -> x_fake`.
           discriminator: `D(x) -> logits` of shape [batch] or [batch, 1].
           loss: a name from `adinfer.losses.get` or a pair of callables
             `(generator_loss, discriminator_loss)`.
@@ -84,10 +127,13 @@ class GANInference(Inference):
           seed: seed of the data shuffling.
           gradient_penalty_weight: λ_gp ≥ 0 of the gradient penalty; None or 0
             for none.
-          gradient_penalty_target: the norm c ≥ 0 the gradient penalty pulls
+          gradient_penalty_target: the norm c > 0 the gradient penalty pulls
             toward (1 in WGAN-GP).
           gradient_penalty_one_sided: penalise only norms above c.
           r1_penalty_weight: λ_r1 ≥ 0 of the R1 penalty; None or 0 for none.
+          condition: the distribution of the generated batch's labels in a
+            conditional GAN, a TFP distribution (or a program
+            `condition(batch_size) -> y`); None uses the real batch's labels.
         """
         penalties = _penalty_arguments(
             gradient_penalty_weight,
@@ -95,17 +141,11 @@ class GANInference(Inference):
             gradient_penalty_one_sided,
             r1_penalty_weight,
         )
-        if not callable(discriminator):
-            raise TypeError("discriminator must be a callable function.")
-        if isinstance(data, dict):
-            for key in data:
-                if not callable(key) and not hasattr(key, "sample"):
-                    raise TypeError(
-                        "data keys must be programs fake(batch_size) -> x_fake or "
-                        f"distributions, got {type(key).__name__}."
-                    )
+        self._check_discriminator(discriminator)
+        self._check_data(data)
         if not isinstance(pack, int) or isinstance(pack, bool) or pack < 1:
             raise ValueError(f"pack must be a positive int, got {pack!r}.")
+        batch_size = data_lib.check_int(batch_size, "batch_size", allow_none=True)
         if batch_size is not None and batch_size % pack:
             raise ValueError(f"batch_size={batch_size} must be a multiple of pack={pack}.")
         self.generator_loss, self.discriminator_loss = losses.get(loss)
@@ -116,35 +156,227 @@ class GANInference(Inference):
             self.gradient_penalty_one_sided,
             self.r1_penalty_weight,
         ) = penalties
+        if condition is not None and not (
+            callable(condition) or isinstance(condition, tfp.distributions.Distribution)
+        ):
+            raise TypeError(
+                "condition must be a TFP distribution or a program condition(batch_size) -> y, "
+                f"got {type(condition).__name__}."
+            )
         super().__init__(data, batch_size=batch_size, seed=seed)
         (self.fake,) = self.data.keys()
         self.discriminator = discriminator
+        self.condition = condition
+        self.conditional = condition is not None or self._takes_condition(self.fake)
+        if self.conditional:
+            structure = self.stream.structure
+            if not (isinstance(structure, tuple) and len(structure) == 2):
+                raise ValueError(
+                    "data: a conditional GAN (a generator fake(batch_size, y), or condition=) "
+                    "binds pairs of observations and labels, {fake: (x_true, y_true)}, got "
+                    f"{type(next(iter(self.data.values()))).__name__} observations."
+                )
+
+    @staticmethod
+    def _takes_condition(fake):
+        """True for a program of two required positional arguments, `fake(n, y)`."""
+        if isinstance(fake, tfp.distributions.Distribution):
+            return False
+        try:
+            parameters = inspect.signature(fake).parameters.values()
+        except (TypeError, ValueError):
+            return False
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        required = [p for p in parameters if p.kind in positional and p.default is p.empty]
+        return len(required) >= 2
+
+    @staticmethod
+    def _check_discriminator(discriminator):
+        if not callable(discriminator):
+            raise TypeError(
+                "discriminator must be a callable function D(x) -> logits, "
+                f"got {type(discriminator).__name__}."
+            )
+
+    @staticmethod
+    def _check_data(data):
+        """`data={fake: observations}`, `fake` a program of the batch size."""
+        ((fake, _),) = _check_binding(data, "data", "{fake: observations}").items()
+        if isinstance(fake, keras.layers.Layer):
+            raise TypeError(
+                f"data: the key is a Keras {type(fake).__name__}, a network called on "
+                "tensors, but it must be a program fake(batch_size) -> x_fake: adinfer calls "
+                "it with the batch size (an int) and it draws its own noise. Wrap the "
+                "network: data={lambda n: generator(noise(n)): x_train}, with e.g. "
+                "noise = lambda n: tf.random.normal([n, latent_dim])."
+            )
+        if not callable(fake) and not isinstance(fake, tfp.distributions.Distribution):
+            raise TypeError(
+                "data keys must be programs fake(batch_size) -> x_fake or "
+                f"distributions, got {type(fake).__name__}."
+            )
 
     def objectives(self, x_true):
+        if self.conditional:
+            return self.conditional_objectives(*self.conditioned_batch(*x_true))
         x_fake = self.call("Gen", self.fake, self.batch_size_of(x_true))
-        _check_like(
-            x_fake, x_true, "data: the generated batch fake(batch_size)", "the observed batch"
+        _check_like_nest(
+            x_fake,
+            x_true,
+            "data: the generated batch fake(batch_size)",
+            "the observed batch",
+            self.stream.names,
         )
-        x_true, x_fake = pack(x_true, self.pack), pack(x_fake, self.pack)
-        d_true = self.call("Disc", self.discriminator, x_true)
-        d_fake = self.call("Disc", self.discriminator, x_fake)
+        critic = self.discriminator
+        if isinstance(x_true, dict):  # a tuple for the joint critic, the dict for D
+            keys = sorted(x_true)
+            x_true, x_fake = (tuple(x[k] for k in keys) for x in (x_true, x_fake))
+            critic = lambda *c: self.discriminator(dict(zip(keys, c)))
+        x_true, x_fake = pack_nest(x_true, self.pack), pack_nest(x_fake, self.pack)
+        args = lambda x: x if isinstance(x, tuple) else (x,)
+        d_true = _check_logits(self.call("Disc", critic, *args(x_true)), x_true)
+        d_fake = _check_logits(self.call("Disc", critic, *args(x_fake)), x_fake)
         loss_d = self.discriminator_loss(d_true, d_fake)
-        loss_d += self.penalties(x_true, x_fake, loss_d.dtype)
+        loss_d += self.penalties(x_true, x_fake, loss_d.dtype, critic)
         loss = self.generator_loss(d_true, d_fake)
         return loss, loss_d, _concat(d_true, d_fake)
 
-    def penalties(self, real, fake, dtype):
+    def conditioned_batch(self, x_true, y_true):
+        """`(x_true, y_true, x_fake, y_fake)` of a conditional GAN: y_fake is
+        y_true, or n draws of `condition`; x_fake = fake(n, y_fake).
+        """
+        n = self.batch_size_of(x_true)
+        y_fake = y_true if self.condition is None else self._draw_condition(n, y_true)
+        x_fake = self.call("Gen", self.fake, n, y_fake)
+        _check_like(
+            x_fake,
+            x_true,
+            "data: the generated batch fake(batch_size, y)",
+            f"the observed batch ({self.stream.names[0]})",
+        )
+        return x_true, y_true, x_fake, y_fake
+
+    def _draw_condition(self, n, like):
+        y = tf.convert_to_tensor(self.call("Gen", self.condition, n))
+        y = tf.cast(y, like.dtype)
+        _check_like(y, like, "condition: its draws", f"the labels ({self.stream.names[1]})")
+        return y
+
+    def conditional_objectives(self, x_true, y_true, x_fake, y_fake):
+        """The conditional GAN's objectives (see the class docstring)."""
+        m = self.pack
+        x_true, y_true, x_fake, y_fake = (pack(v, m) for v in (x_true, y_true, x_fake, y_fake))
+        d_true = self.call("Disc", self.discriminator, x_true, y_true)
+        d_fake = self.call("Disc", self.discriminator, x_fake, y_fake)
+        d_true, d_fake = _check_logits(d_true, x_true), _check_logits(d_fake, x_fake)
+        loss_d = self.discriminator_loss(d_true, d_fake)
+        loss_d += self.penalties(
+            x_true,
+            x_fake,
+            loss_d.dtype,
+            critic=lambda x: self.discriminator(x, y_fake),
+            real_critic=lambda x: self.discriminator(x, y_true),
+        )
+        loss = self.generator_loss(d_true, d_fake)
+        return loss, loss_d, _concat(d_true, d_fake)
+
+    def _generate(self, n, y=None):
+        """n generated examples; for a conditional GAN the pair `(x, y)`, y
+        given or drawn from `condition`.
+        """
+        if not self.conditional:
+            return self.call("Gen", self.fake, n)
+        if y is None:
+            if self.condition is None:
+                raise ValueError(
+                    "sample: this conditional GAN has no condition= to draw labels from; "
+                    "pass them, sample(n, y)."
+                )
+            like = self.stream.example_batch(self.batch_size)[1]
+            y = self._draw_condition(n, like)
+        return self.call("Gen", self.fake, n, y), y
+
+    def sample(self, n, y=None):
+        """`n` generated examples as NumPy data shaped like the observations.
+
+        A conditional GAN returns pairs `(x, y)`: labels y drawn from
+        `condition`, or those given, `y` one label (repeated n times) or n labels.
+        """
+        if y is None:
+            return super().sample(n)
+        if not self.conditional:
+            raise ValueError("sample: y is for conditional GANs (fake(batch_size, y)).")
+        n = _count(n, "n")
+        spec = self.stream.spec[1]
+        y = tf.cast(tf.convert_to_tensor(y), spec.dtype)
+        label = spec.shape[1:]
+        if y.shape.rank == label.rank and label.is_compatible_with(y.shape):
+            y = tf.broadcast_to(y, [n] + y.shape.as_list())
+        if y.shape.rank != spec.shape.rank or not label.is_compatible_with(y.shape[1:]):
+            raise ValueError(
+                f"sample: y must be one label of shape {label} or n labels, got {y.shape}."
+            )
+        if y.shape[0] != n:
+            raise ValueError(f"sample: got {y.shape[0]} labels for n={n}.")
+        fn = self._compiled.get("sample_given")
+        if fn is None:
+            fn = self._compiled["sample_given"] = self._exported_functions()["sample_given"]
+        return fn(y).numpy(), y.numpy()
+
+    def _exported_functions(self):
+        """`sample(n)` (structured like the observations); for a conditional
+        GAN, `sample_given(y) -> x` too, and `sample(n)` only with `condition`.
+        """
+        self._build()
+        batch = self.batch_size or 256
+        functions = {}
+        if not self.conditional or self.condition is not None:
+
+            def sample(n):
+                return _map_nested(lambda i: self._generate(batch), _ceil_div(n, batch), n)
+
+            functions["sample"] = tf.function(
+                sample, input_signature=[tf.TensorSpec([], tf.int32)], autograph=False
+            )
+        if self.conditional:
+            spec = self.stream.spec[1]
+
+            def sample_given(y):
+                n = tf.shape(y)[0]
+
+                def chunk(i):
+                    y_i = y[i * batch : (i + 1) * batch]
+                    return self.call("Gen", self.fake, tf.shape(y_i)[0], y_i)
+
+                return _map_nested(chunk, _ceil_div(n, batch), n)
+
+            functions["sample_given"] = tf.function(
+                sample_given,
+                input_signature=[tf.TensorSpec([None] + spec.shape[1:].as_list(), spec.dtype)],
+                autograph=False,
+            )
+        return functions
+
+    def penalties(self, real, fake, dtype, critic=None, real_critic=None):
         """λ_gp · gradient penalty + λ_r1 · R1 at the discriminator's inputs
         `real` (R1's side) and `fake`, tensors or tuples for a joint critic.
+
+        Args:
+          critic: the function the gradient penalty differentiates, the
+            discriminator by default (a closure with the labels fixed for a
+            conditional GAN).
+          real_critic: the function R1 differentiates, `critic` by default.
 
         The discriminator is called directly, so activity regularizers are
         counted for its calls on real and generated data only.
         """
+        critic = critic or self.discriminator
+        real_critic = real_critic or critic
         total = tf.zeros([], dtype)
         with scopes.scope("Disc"):
             if self.gradient_penalty_weight:
                 gp = losses.gradient_penalty(
-                    self.discriminator,
+                    critic,
                     real,
                     fake,
                     target=self.gradient_penalty_target,
@@ -152,7 +384,7 @@ class GANInference(Inference):
                 )
                 total += tf.cast(self.gradient_penalty_weight, dtype) * tf.cast(gp, dtype)
             if self.r1_penalty_weight:
-                r1 = losses.r1_penalty(self.discriminator, real)
+                r1 = losses.r1_penalty(real_critic, real)
                 total += tf.cast(self.r1_penalty_weight, dtype) * tf.cast(r1, dtype)
         return total
 
@@ -177,7 +409,11 @@ def _penalty_arguments(
     gp = _nonnegative(gradient_penalty_weight, "gradient_penalty_weight")
     target = _nonnegative(gradient_penalty_target, "gradient_penalty_target")
     if target is None:
-        raise TypeError("gradient_penalty_target must be a non-negative number, got None.")
+        raise TypeError("gradient_penalty_target must be a positive number, got None.")
+    if target == 0:
+        raise ValueError(
+            "gradient_penalty_target must be positive (the penalty is (s / c − 1)²), got 0."
+        )
     if not isinstance(gradient_penalty_one_sided, bool):
         raise TypeError(
             "gradient_penalty_one_sided must be a bool, got "
@@ -185,6 +421,36 @@ def _penalty_arguments(
         )
     r1 = _nonnegative(r1_penalty_weight, "r1_penalty_weight")
     return gp, target, gradient_penalty_one_sided, r1
+
+
+def _check_binding(binding, name, form):
+    """`binding` must be a dict holding one pair (`form` shows it); returns it."""
+    if not isinstance(binding, dict):
+        raise TypeError(f"{name} must have type dict, {form}, got {type(binding).__name__}.")
+    if len(binding) != 1:
+        raise ValueError(f"{name} must hold exactly one pair, {form}, got {len(binding)} pairs.")
+    return binding
+
+
+def _check_logits(d, x, name="discriminator"):
+    """The discriminator's output on the batch `x` (a tensor, or a tuple for a
+    joint critic): floating point, one value per example, [batch] or [batch, 1].
+    """
+    d = tf.convert_to_tensor(d)
+    if not d.dtype.is_floating:
+        raise TypeError(f"{name} must return floating-point logits, got dtype {d.dtype.name}.")
+    x = x[0] if isinstance(x, tuple) else x
+    batch = tf.TensorShape(x.shape[:1]) if x is not None else tf.TensorShape([None])
+    if d.shape.rank is not None and not (
+        (d.shape.rank == 1 or (d.shape.rank == 2 and d.shape[1] in (1, None)))
+        and d.shape[:1].is_compatible_with(batch)
+    ):
+        n = batch[0] if batch[0] is not None else "batch"
+        raise ValueError(
+            f"{name} must return one logit per example, of shape [batch] or [batch, 1] "
+            f"(here [{n}] or [{n}, 1]), got shape {d.shape}."
+        )
+    return d
 
 
 def _check_like(a, b, name_a, name_b):
@@ -197,6 +463,53 @@ def _check_like(a, b, name_a, name_b):
             f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; "
             "they must agree past the batch axis."
         )
+
+
+def _check_like_nest(a, b, name_a, name_b, names):
+    """`_check_like` per component of structured batches, naming the component."""
+    if tf.nest.is_nested(b) or tf.nest.is_nested(a):
+        try:
+            tf.nest.assert_same_structure(a, b)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name_a} must be structured like {name_b}: got {tf.nest.map_structure(type, a)}"
+                f" for {tf.nest.map_structure(lambda x: x.shape, b)}."
+            ) from None
+        for a_i, b_i, name in zip(tf.nest.flatten(a), tf.nest.flatten(b), names):
+            suffix = name[name.index("[") :] if "[" in name else ""
+            _check_like(a_i, b_i, f"{name_a}{suffix}", f"{name_b}{suffix}")
+        return
+    _check_like(a, b, name_a, name_b)
+
+
+def _map_nested(fn, n_batches, n):
+    """`concat([fn(i) for i in range(n_batches)])[:n]` per component of the
+    (possibly structured) batches, in a `tf.while_loop`.
+    """
+    spec = (
+        tf.function(fn, autograph=False)
+        .get_concrete_function(tf.TensorSpec([], tf.int32))
+        .structured_outputs
+    )
+    specs = tf.nest.flatten(spec)
+    arrays = tuple(
+        tf.TensorArray(s.dtype, size=n_batches, element_shape=[None] + s.shape[1:].as_list())
+        for s in specs
+    )
+    _, arrays = tf.while_loop(
+        lambda i, _: i < n_batches,
+        lambda i, arrays: (
+            i + 1,
+            tuple(a.write(i, x) for a, x in zip(arrays, tf.nest.flatten(fn(i)))),
+        ),
+        (tf.constant(0), arrays),
+    )
+    return tf.nest.pack_sequence_as(spec, [a.concat()[:n] for a in arrays])
+
+
+def pack_nest(x, m):
+    """`pack` applied to each component of a (possibly structured) batch."""
+    return tf.nest.map_structure(lambda c: pack(c, m), x)
 
 
 def pack(x, m):

@@ -3,9 +3,11 @@
 import math
 import numbers
 
+import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from adinfer.inferences.gan import _check_logits
 from adinfer.inferences.inference import Inference
 
 tfd = tfp.distributions
@@ -41,7 +43,10 @@ class ImplicitKLqp(Inference):
     * `global_vars={p_beta: q_beta}`: a prior and its variational factor, both
       TFP distributions; q_beta must be fully reparameterized, its parameters
       `tf.Variable`s (or `tfp.util.TransformedVariable`/`DeferredTensor`, so
-      that they are read at every step). Several pairs are allowed.
+      that they are read at every step): a factor that reads no trainable
+      variable, such as `tfd.Normal(tf.Variable(x) + 1.0, 1.0)` (the sum is
+      computed once), is refused; write `tfp.util.DeferredTensor(tf.Variable(x),
+      lambda v: v + 1.0)`. Several pairs are allowed.
     * `latent_vars={p_z: q_z}`: local variables. `p_z` is a TFP distribution
       (sampled `p_z.sample(n)` for a batch of n observations, `p_z.sample()`
       without data) or a program `p_z(n, beta) -> z`; `q_z` is a TFP
@@ -109,7 +114,10 @@ class ImplicitKLqp(Inference):
           seed: seed of the data shuffling.
         """
         if discriminator is None or not callable(discriminator):
-            raise TypeError("discriminator must be a callable function.")
+            raise TypeError(
+                "discriminator must be a callable function, the ratio estimator "
+                f"r(x, z, beta), got {type(discriminator).__name__}."
+            )
         latent_vars = _as_dict(latent_vars, "latent_vars")
         global_vars = _as_dict(global_vars, "global_vars")
         for p, q in global_vars.items():
@@ -124,6 +132,7 @@ class ImplicitKLqp(Inference):
                     f"global_vars: the variational factor {q.name} must be fully "
                     "reparameterized: ImplicitKLqp differentiates through its samples."
                 )
+            _check_trainable(q, "global_vars")
         local_vars = {p: q for p, q in latent_vars.items() if not _contains(global_vars, p)}
         for p, q in local_vars.items():
             if not isinstance(p, tfd.Distribution) and not callable(p):
@@ -136,8 +145,22 @@ class ImplicitKLqp(Inference):
                     "latent_vars: each value must be a TFP distribution or a program "
                     f"q_z(x, beta) -> z, got {type(q).__name__}."
                 )
+            if isinstance(p, keras.layers.Layer):
+                raise TypeError(
+                    f"latent_vars: the key is a Keras {type(p).__name__}, but a prior is a "
+                    "TFP distribution or a program p_z(n, beta) -> z called with a count "
+                    "(an int); wrap the network: lambda n, beta: network(...)."
+                )
+            if isinstance(q, tfd.Distribution):
+                _check_trainable(q, "latent_vars")
         if isinstance(data, dict):
             for key in data:
+                if isinstance(key, keras.layers.Layer):
+                    raise TypeError(
+                        f"data: the key is a Keras {type(key).__name__}, but it must be a "
+                        "program x_model(x, z, beta) -> x' simulating a batch like x; wrap "
+                        "the network: data={lambda x, z, beta: network(...): x_train}."
+                    )
                 if not callable(key) and not isinstance(key, tfd.Distribution):
                     raise TypeError(
                         "data keys must be programs x_model(x, z, beta) -> x' or "
@@ -237,6 +260,14 @@ class ImplicitKLqp(Inference):
 
         r_p = tf.convert_to_tensor(self.call("Disc", self.discriminator, x_p, z_p, beta))
         r_q = tf.convert_to_tensor(self.call("Disc", self.discriminator, x_true, z_q, beta))
+        for r in (r_p, r_q):
+            if x_true is not None:  # one value per data point
+                _check_logits(r, x_true, "discriminator (the ratio estimator r(x, z, beta))")
+            elif not r.dtype.is_floating:
+                raise TypeError(
+                    "discriminator (the ratio estimator r(x, z, beta)) must return "
+                    f"floating-point values, got dtype {r.dtype.name}."
+                )
         if r_p.shape.rank is not None and r_p.shape.rank == 2 and r_p.shape[1] == 1:
             r_p, r_q = r_p[:, 0], r_q[:, 0]
         dtype = r_q.dtype
@@ -266,6 +297,25 @@ def _hinge_loss(r_p, r_q):
 
 
 _RATIO_LOSSES = {"log": _log_loss, "hinge": _hinge_loss}
+
+
+def _check_trainable(q, argument):
+    """A variational factor must read a trainable variable, or no step moves it.
+
+    TFP converts a parameter that is a plain tensor once, when the
+    distribution is made: `tfd.Normal(tf.Variable(x) + 1.0, 1.0)` (a port of
+    Edward's `tf.get_variable(...) + 1.0`) or a `keras.Variable` holds a fixed
+    value, and training would silently leave it where it started.
+    """
+    if not q.trainable_variables:
+        raise TypeError(
+            f"{argument}: the variational factor {q.name} ({type(q).__name__}) has no "
+            "trainable variables: its parameters are fixed tensors (e.g. tf.Variable(x) + 1.0 "
+            "or a keras.Variable, converted once), so no step can change it. Make them "
+            "read a tf.Variable at every step: tf.Variable(x) itself, "
+            "tfp.util.DeferredTensor(tf.Variable(x), lambda v: v + 1.0), or "
+            "tfp.util.TransformedVariable(x, tfp.bijectors.Softplus())."
+        )
 
 
 def _as_dict(value, name):

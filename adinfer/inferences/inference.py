@@ -5,14 +5,17 @@ import datetime
 import os
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from adinfer import checkpoints, scopes
 from adinfer import data as data_lib
 from adinfer import optimizers as optimizers_lib
-from adinfer import scopes
 
 GROUPS = scopes.GROUPS
+OPTIMIZER_ARGUMENT = {"Gen": "optimizer", "Disc": "optimizer_d"}
+VAR_LIST_ARGUMENT = {"Gen": "var_list", "Disc": "var_list_d"}
 
 
 class Inference:
@@ -41,6 +44,11 @@ class Inference:
 
     Each `update` runs a `tf.function` compiled once per `variables` value (and
     input signature); `run` fuses several updates into one compiled call.
+
+    After `initialize`, `inference.variables["Gen"]` and
+    `inference.variables["Disc"]` list the variables each group trains (found
+    by running the networks, or `var_list` / `var_list_d`), and
+    `inference.optimizers["Gen"]` / `["Disc"]` their optimizers.
     """
 
     def __init__(self, data, batch_size=None, seed=None):
@@ -52,11 +60,15 @@ class Inference:
           seed: seed of the data shuffling.
         """
         if data is not None and not isinstance(data, dict):
-            raise TypeError("data must have type dict.")
+            raise TypeError(
+                f"data must have type dict, {{model: observations}}, got {type(data).__name__}."
+            )
         if data is not None and len(data) != 1:
             raise ValueError(
-                f"data must bind exactly one model to its observations, got {len(data)}."
+                "data must bind exactly one model to its observations, "
+                f"{{model: observations}}, got {len(data)} pairs."
             )
+        batch_size = data_lib.check_int(batch_size, "batch_size", allow_none=True)
         self.data = data
         self.batch_size = batch_size
         self.seed = seed
@@ -71,6 +83,10 @@ class Inference:
         self._compiled, self._traced_config = {}, None
 
     _objective_args = ()  # attributes a subclass's `initialize` sets (see `_initialize_with`)
+    groups = GROUPS  # the groups this inference trains
+    checkpoint_every = None
+    _manager = _checkpoint = _state_variables = None
+    _saved_t = 0
 
     # -- What a subclass states -------------------------------------------------
 
@@ -107,8 +123,9 @@ class Inference:
             for v in (getattr(self, name) for name in self._objective_args)
         )
         return (
-            tuple(id(x) for x in (self.optimizers["Gen"], self.optimizers["Disc"], self._writer)),
-            tuple(tuple(id(v) for v in self.variables[g]) for g in GROUPS),
+            tuple(id(self.optimizers[g]) for g in self.groups),
+            id(self._writer),
+            tuple(tuple(id(v) for v in self.variables[g]) for g in self.groups),
             self.n_print if self._writer is not None else None,
             self.debug,
             self.jit_compile,
@@ -143,6 +160,8 @@ class Inference:
                     out = out.sample()
             if tape is not None:
                 self._discovery[group].append((tape.watched_variables(), entry[1]))
+                for layer in entry[1]:
+                    self._networks[group].setdefault(id(layer), layer)
         self._activity[group].extend(
             term for term in scopes.activity_losses(entry[1]) if not any(term is h for h in held)
         )
@@ -150,7 +169,10 @@ class Inference:
 
     @staticmethod
     def batch_size_of(x):
-        """The batch size of `x`: a Python int when static, else a scalar tensor."""
+        """The batch size of `x` (of its first component for a structured batch):
+        a Python int when static, else a scalar tensor.
+        """
+        x = tf.nest.flatten(x)[0]
         return x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
 
     # -- Lifecycle --------------------------------------------------------------
@@ -168,11 +190,17 @@ class Inference:
         debug=False,
         jit_compile=False,
         steps_per_execution=None,
+        checkpoint_dir=None,
+        checkpoint_every=None,
+        max_to_keep=5,
+        warm_start_from=None,
     ):
         """Prepares training: variable groups, optimizers, the compiled steps.
 
         Args:
           n_iter: number of iterations `run` performs; the progress bar's target.
+            With 0, `run` builds and initializes but trains nothing. Integer
+            arguments may be Python or NumPy ints.
           n_print: iterations between progress updates and summaries;
             `max(1, n_iter // 100)` by default, 0 for none.
           optimizer, optimizer_d: for the "Gen" and "Disc" groups: Keras
@@ -181,34 +209,46 @@ class Inference:
           var_list, var_list_d: the variables of "Gen" and "Disc", overriding the
             groups found by running the networks.
           logdir: directory for TensorBoard summaries (a timestamped subdirectory
-            when `log_timestamp`).
-          debug: check losses and gradients for NaN/Inf at every step.
+            when `log_timestamp`), created up front.
+          log_timestamp: write summaries to a timestamped subdirectory of `logdir`.
+          debug: check losses and gradients for NaN/Inf at every step with
+            `tf.debugging.check_numerics` (the failing op is named).
           jit_compile: compile the update with XLA.
           steps_per_execution: the most updates `run` fuses into one compiled
             call; `n_print` by default, so progress is exact.
+          checkpoint_dir: directory of this run's checkpoints
+            (`tf.train.CheckpointManager`). If it holds one, training resumes
+            from the newest: networks, optimizers, `t`, random streams and data
+            position are restored, and `run` continues to its total.
+          checkpoint_every: save every this many updates (rounded up to whole
+            iterations in `run`); `run` also saves at its end and on Ctrl-C,
+            `finalize` when updates were made since the last save.
+          max_to_keep: checkpoints kept in `checkpoint_dir` (None: all).
+          warm_start_from: a directory or checkpoint path of another run whose
+            network variables are copied in (not its optimizers or `t`); ignored
+            when `checkpoint_dir` already holds a checkpoint, as in TF Estimators.
         """
-        for name, value in (
-            ("n_iter", n_iter),
-            ("n_print", n_print),
-            ("steps_per_execution", steps_per_execution),
-        ):
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 0
-            ):
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}.")
-        if steps_per_execution == 0:
-            raise ValueError("steps_per_execution must be positive.")
+        # n_iter=0 is allowed: `run` then builds, initializes and trains nothing.
+        n_iter = data_lib.check_int(n_iter, "n_iter", minimum=0)
+        n_print = data_lib.check_int(n_print, "n_print", minimum=0, allow_none=True)
+        steps_per_execution = data_lib.check_int(
+            steps_per_execution, "steps_per_execution", allow_none=True
+        )
+        logdir = data_lib.check_logdir(logdir)
         if isinstance(optimizer, keras.optimizers.Optimizer) and optimizer is optimizer_d:
             raise ValueError(
                 "optimizer and optimizer_d must be distinct objects: "
                 "each group's optimizer keeps its own slots."
             )
+        warm_start_from = self._check_checkpoint_args(
+            checkpoint_dir, checkpoint_every, max_to_keep, warm_start_from
+        )
+        arguments = {"Gen": (optimizer, var_list), "Disc": (optimizer_d, var_list_d)}
         optimizers = {
-            "Gen": optimizers_lib.build(optimizer, "optimizer"),
-            "Disc": optimizers_lib.build(optimizer_d, "optimizer_d"),
+            g: optimizers_lib.build(arguments[g][0], OPTIMIZER_ARGUMENT[g]) for g in self.groups
         }
         self._build()
-        variables = self._group_variables({"Gen": var_list, "Disc": var_list_d})
+        variables = self._group_variables({g: arguments[g][1] for g in self.groups})
 
         self.n_iter = n_iter
         self.n_print = max(1, n_iter // 100) if n_print is None else n_print
@@ -239,6 +279,7 @@ class Inference:
             max(n_iter, 1), stateful_metrics=["Gen Loss", "Disc Loss"]
         )
         self._initialized = True
+        self._open_checkpoints(checkpoint_dir, checkpoint_every, max_to_keep, warm_start_from)
 
     def update(self, feed_dict=None, variables=None):
         """One optimisation step.
@@ -251,6 +292,10 @@ class Inference:
         Returns:
           `{"t": int, "loss": float, "loss_d": float}`; `t` counts every update,
           and the objective of a group not updated is reported as 0.0.
+
+        Raises:
+          NonFiniteError: the objective or a gradient of this update is NaN or
+            Inf; nothing was updated (`t` and every variable are as before).
         """
         if not self._initialized:
             raise RuntimeError("call initialize() before update().")
@@ -263,23 +308,46 @@ class Inference:
                 input_signature=self.stream.input_signature,
                 autograph=False,
             )
-        t, loss, loss_d = step(*fed)
-        return {"t": int(t), "loss": float(loss), "loss_d": float(loss_d)}
+        t, loss, loss_d, failed = step(*fed)
+        self._raise_if_failed(failed)
+        t = int(t)
+        if self.checkpoint_every and t % self.checkpoint_every == 0:
+            self.save()
+        return {"t": t, "loss": float(loss), "loss_d": float(loss_d)}
 
-    def run(self, n_critic=None, feed_dict=None, **kwargs):
+    def run(self, n_critic=None, feed_dict=None, evaluate=None, evaluate_every=None, **kwargs):
         """Edward's `run`: `initialize(**kwargs)`, `n_iter` iterations with
         progress, `finalize()`.
+
+        With a `checkpoint_dir` that holds a checkpoint, the run resumes from it
+        and continues until `t` reaches the run's total (`n_iter` iterations of
+        `n_critic + 1` updates each), not `n_iter` more.
 
         Args:
           n_critic: None for simultaneous updates of both groups; k for k "Disc"
             updates then one "Gen" update per iteration (`t` counts each update).
           feed_dict: a fixed feed for placeholders, used at every update.
+          evaluate: `fn(inference) -> {name: scalar}`, called every
+            `evaluate_every` iterations and at the end; its values are shown on
+            the progress bar and written to TensorBoard as `eval/<name>`. The
+            random streams and network state it touches (a sample it draws, say)
+            are put back afterwards, so evaluation never changes the trajectory.
+          evaluate_every: iterations between evaluations; `max(1, n_iter // 10)`
+            by default.
           **kwargs: passed to `initialize`.
+
+        Raises:
+          NonFiniteError: an update's objective or gradients were not finite; the
+            run stopped before it, leaving the weights (and, with checkpoints,
+            the newest checkpoint) at the last finite state.
         """
-        if n_critic is not None and (
-            not isinstance(n_critic, int) or isinstance(n_critic, bool) or n_critic < 1
-        ):
-            raise ValueError(f"n_critic must be None or a positive int, got {n_critic!r}.")
+        n_critic = data_lib.check_int(n_critic, "n_critic", allow_none=True)
+        evaluate_every = data_lib.check_int(evaluate_every, "evaluate_every", allow_none=True)
+        if evaluate is not None and not callable(evaluate):
+            raise TypeError(
+                "evaluate must be a callable fn(inference) -> {name: scalar}, "
+                f"got {type(evaluate).__name__}."
+            )
         fed = self.stream.feed_args(feed_dict)
         self.initialize(**kwargs)
         loop = self._compiled.get(("run", n_critic))
@@ -289,37 +357,271 @@ class Inference:
                 input_signature=(tf.TensorSpec([], tf.int32),) + self.stream.input_signature,
                 autograph=False,
             )
-        done = 0
-        for chunk in self._chunks():
-            t, loss, loss_d = loop(tf.constant(chunk, tf.int32), *fed)
-            done += chunk
-            self.print_progress(
-                {"t": int(t), "loss": float(loss), "loss_d": float(loss_d), "iteration": done}
-            )
-        self.finalize()
+        updates_per_iteration = 1 if n_critic is None else n_critic + 1
+        done = int(self.t) // updates_per_iteration
+        stops = self._stops(
+            updates_per_iteration, evaluate and (evaluate_every or max(1, self.n_iter // 10))
+        )
+        if done and self.n_print:
+            self.progbar.update(min(done, self.progbar.target))
+        try:
+            for end in stops["all"]:
+                if end <= done:
+                    continue
+                while done < end:
+                    chunk = min(end - done, self.steps_per_execution)
+                    t, loss, loss_d, failed = loop(tf.constant(chunk, tf.int32), *fed)
+                    self._raise_if_failed(failed)
+                    done += chunk
+                info = {"t": int(t), "loss": float(loss), "loss_d": float(loss_d)}
+                if end in stops["evaluate"]:
+                    info["eval"] = self._evaluate(evaluate)
+                if end in stops["checkpoint"]:
+                    self.save()
+                self.print_progress({**info, "iteration": done})
+        except KeyboardInterrupt:
+            if self._manager is not None:
+                print(f"adinfer: interrupted at t={int(self.t)}; saved {self.save()}", flush=True)
+            raise
+        finally:
+            self.finalize()
 
     def print_progress(self, info):
         """Updates the progress bar with `Gen Loss` and `Disc Loss` when the step
         (`info["iteration"]` in `run`, else `info["t"]`) is 1, a multiple of
-        `n_print`, or the last.
+        `n_print`, or the last; evaluation results (`info["eval"]`) are shown
+        whenever given.
         """
         if not self.n_print:
             return
         step = info.get("iteration", info["t"])
-        if step == 1 or step % self.n_print == 0 or step == self.n_iter:
+        values = [(f"eval/{k}", v) for k, v in info.get("eval", {}).items()]
+        if step == 1 or step % self.n_print == 0 or step == self.n_iter or values:
+            self.progbar.stateful_metrics.update(name for name, _ in values)
             self.progbar.update(
                 min(step, self.progbar.target),
-                [("Gen Loss", info["loss"]), ("Disc Loss", info["loss_d"])],
+                [("Gen Loss", info["loss"]), ("Disc Loss", info["loss_d"])] + values,
                 finalize=step >= self.progbar.target,
             )
 
     def finalize(self):
-        """Flushes and closes what `initialize` opened."""
+        """Saves a last checkpoint (if updates were made since the newest) and
+        flushes and closes what `initialize` opened.
+        """
+        if self._manager is not None and int(self.t) != self._saved_t:
+            self.save()
         if self._writer is not None:
             self._writer.flush()
             self._writer.close()
             self._writer = None
             self._compiled, self._traced_config = {}, None  # they hold the closed writer
+
+    # -- Checkpoints ------------------------------------------------------------
+
+    def save(self):
+        """Writes a checkpoint of the whole training state to `checkpoint_dir`
+        (numbered by `t`); returns its path.
+        """
+        if self._manager is None:
+            raise ValueError("save() needs initialize(checkpoint_dir=...).")
+        path = self._manager.save(checkpoint_number=int(self.t))
+        self._saved_t = int(self.t)
+        return path
+
+    @property
+    def checkpoint(self):
+        """The `tf.train.Checkpoint` of the training state (after `initialize`)."""
+        return self._checkpoint
+
+    def _check_checkpoint_args(self, checkpoint_dir, checkpoint_every, max_to_keep, warm_start):
+        if checkpoint_dir is not None and not isinstance(checkpoint_dir, (str, os.PathLike)):
+            raise TypeError(
+                f"checkpoint_dir must be a directory path, got {type(checkpoint_dir).__name__}."
+            )
+        if checkpoint_dir is not None and os.path.exists(checkpoint_dir):
+            if not os.path.isdir(checkpoint_dir):
+                raise ValueError(
+                    f"checkpoint_dir {os.fspath(checkpoint_dir)!r} is not a directory."
+                )
+        data_lib.check_int(checkpoint_every, "checkpoint_every", allow_none=True)
+        data_lib.check_int(max_to_keep, "max_to_keep", allow_none=True)
+        if checkpoint_every is not None and checkpoint_dir is None:
+            raise ValueError("checkpoint_every needs checkpoint_dir.")
+        return None if warm_start is None else checkpoints.resolve(warm_start, "warm_start_from")
+
+    def _open_checkpoints(self, checkpoint_dir, checkpoint_every, max_to_keep, warm_start):
+        """Builds the checkpoint of the training state; resumes from
+        `checkpoint_dir`'s newest checkpoint, or else warm-starts.
+        """
+        self.checkpoint_every = checkpoint_every
+        tracked = {
+            "t": self.t,
+            "networks": {g: list(self._networks[g].values()) for g in GROUPS},
+            "variables": {
+                g: [scopes.raw_variable(v) for v in self.variables[g]] for g in self.groups
+            },
+            "state": self.state_variables,
+            **{OPTIMIZER_ARGUMENT[g]: self.optimizers[g] for g in self.groups},
+        }
+        if self.stream.iterator is not None:
+            tracked["data"] = self.stream.iterator
+        self._checkpoint = tf.train.Checkpoint(**tracked)
+        self._manager = None
+        if checkpoint_dir is not None:
+            self._manager = tf.train.CheckpointManager(
+                self._checkpoint, os.fspath(checkpoint_dir), max_to_keep, checkpoint_name="ckpt"
+            )
+        newest = self._manager and self._manager.latest_checkpoint
+        if newest:
+            self._checkpoint.restore(newest).assert_existing_objects_matched()
+            print(f"adinfer: resumed from {newest} at t={int(self.t)}", flush=True)
+        elif warm_start is not None:
+            networks = tf.train.Checkpoint(
+                networks=tracked["networks"], variables=tracked["variables"]
+            )
+            trained = [scopes.raw_variable(v) for g in self.groups for v in self.variables[g]]
+            network_vars = [
+                scopes.raw_variable(v)
+                for g in GROUPS
+                for net in self._networks[g].values()
+                for v in net.variables
+            ]
+            checkpoints.restore_matched(
+                networks, warm_start, "warm_start_from", _unique(trained + network_vars)
+            )
+        self._saved_t = int(self.t)
+
+    @property
+    def state_variables(self):
+        """Every variable the objective reads, trainable or not (network weights,
+        batch-norm statistics, `keras.random.SeedGenerator` states, ...), found
+        by tracing the objective once: what a checkpoint must hold for training
+        to continue exactly, and what evaluation puts back.
+        """
+        if self._state_variables is None:
+            self._build()
+            x_true = self.stream.example_batch(self.batch_size)
+            self._activity = {group: [] for group in GROUPS}
+            traced = tf.function(lambda: self.objectives(x_true), autograph=False)
+            read = list(traced.get_concrete_function().variables)
+            trained = [
+                scopes.raw_variable(v)
+                for g in self.groups
+                for v in getattr(self, "variables", {}).get(g, [])
+            ]
+            # A trace lists what it read in no fixed order; creation order is
+            # the same in every process that runs the same program.
+            self._state_variables = sorted(_unique(read + trained), key=_creation_order)
+        return self._state_variables
+
+    # -- Sampling and export ----------------------------------------------------
+
+    def sample(self, n):
+        """`n` generated examples as a NumPy array, drawn in batches of
+        `batch_size` (256 without one).
+        """
+        n = _count(n, "n")
+        fn = self._compiled.get("sample")
+        if fn is None:
+            fn = self._compiled["sample"] = self._exported_functions()["sample"]
+        return tf.nest.map_structure(lambda x: x.numpy(), fn(tf.constant(n, tf.int32)))
+
+    def export(self, path):
+        """Writes a SavedModel to `path` whose loaded object serves `sample(n)`
+        (an int32 scalar in, a batch out) and the subclass's other maps
+        (`encode(x)`, `reconstruct(x)` for BiGAN); `tf.saved_model.load(path)`
+        serves it without adinfer. The random streams the generator reads are
+        saved with their current state.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a directory path, got {type(path).__name__}.")
+        module = tf.Module()
+        captured = []
+        for name, fn in self._exported_functions().items():
+            setattr(module, name, fn)
+            captured += fn.get_concrete_function().variables
+        module.captured_variables = _unique(captured)
+        tf.saved_model.save(module, os.fspath(path))
+        return os.fspath(path)
+
+    def _generate(self, n):
+        """A batch of n generated examples (a subclass with a generator states it)."""
+        raise NotImplementedError(f"{type(self).__name__} has no generator to sample from.")
+
+    def _exported_functions(self):
+        """`{name: tf.function with an input signature}`: what `export` serves."""
+        self._build()
+        batch = self.batch_size or 256
+
+        def sample(n):
+            return _map_batches(lambda i: self._generate(batch), _ceil_div(n, batch))[:n]
+
+        return {
+            "sample": tf.function(
+                sample, input_signature=[tf.TensorSpec([], tf.int32)], autograph=False
+            )
+        }
+
+    # -- Evaluation and failures ------------------------------------------------
+
+    def _evaluate(self, evaluate):
+        """Runs `evaluate(self)`, putting back every state variable it touches."""
+        state = self.state_variables
+        before = [v.read_value() for v in state]
+        try:
+            results = evaluate(self)
+        finally:
+            for v, value in zip(state, before):
+                v.assign(value)
+        if not isinstance(results, dict) or not all(isinstance(k, str) for k in results):
+            raise TypeError(
+                f"evaluate must return a dict of str -> scalar, got {type(results).__name__}."
+            )
+        values = {}
+        for name, value in results.items():
+            value = np.asarray(value)
+            if value.shape != () or not np.issubdtype(value.dtype, np.number):
+                raise TypeError(f"evaluate: {name!r} must be a scalar number, got {value!r}.")
+            values[name] = float(value)
+        if self._writer is not None:
+            with self._writer.as_default(step=int(self.t)):
+                for name, value in values.items():
+                    tf.summary.scalar(f"eval/{name}", value)
+        return values
+
+    def _raise_if_failed(self, failed):
+        failed = int(failed)
+        if failed:
+            groups = [g for i, g in enumerate(GROUPS) if failed & (1 << i)]
+            t = int(self.t)
+            raise NonFiniteError(
+                f"update t={t + 1} ({' and '.join(groups)}): the objective or its gradients are "
+                f"not finite; nothing was updated, so the weights are those after t={t}. Lower "
+                "the learning rate, or initialize(debug=True) to find the op."
+            )
+
+    def _stops(self, updates_per_iteration, evaluate_every):
+        """Iterations where `run` returns to Python: progress prints, evaluations,
+        checkpoints and the end.
+        """
+        n = self.n_iter
+        every = lambda k: set(range(k, n + 1, k)) if k else set()
+        printed = every(self.n_print) | ({1} if self.n_print and n else set())
+        evaluated = every(evaluate_every) | ({n} if evaluate_every else set())
+        saved = (
+            {n}
+            if self.checkpoint_every is None
+            else {n}
+            | {
+                -(-k * self.checkpoint_every // updates_per_iteration)
+                for k in range(1, n * updates_per_iteration // self.checkpoint_every + 1)
+            }
+        )
+        return {
+            "all": sorted(e for e in printed | evaluated | saved | {n} if e > 0),
+            "evaluate": evaluated,
+            "checkpoint": saved if self._manager is not None else set(),
+        }
 
     # -- The engine -------------------------------------------------------------
 
@@ -330,6 +632,7 @@ class Inference:
         if self._built:
             return
         self._discovery = {group: [] for group in GROUPS}
+        self._networks = {group: {} for group in GROUPS}
         try:
             x_true = self.stream.example_batch(self.batch_size)
             loss, loss_d, _ = self._forward(x_true)
@@ -362,10 +665,12 @@ class Inference:
             if not isinstance(var_list, (list, tuple)) or not all(
                 isinstance(v, (tf.Variable, keras.Variable)) for v in var_list
             ):
-                name = "var_list" if group == "Gen" else "var_list_d"
-                raise TypeError(f"{name} must be a list of variables.")
+                raise TypeError(
+                    f"{VAR_LIST_ARGUMENT[group]} must be a list of variables, "
+                    f"got {type(var_list).__name__}."
+                )
             groups[group] = list(var_list)
-        if var_lists["Gen"] is None and var_lists["Disc"] is None:
+        if len(self.groups) == 2 and all(var_list is None for var_list in var_lists.values()):
             shared = set(self._found["Gen"]) & set(self._found["Disc"])
             if shared:
                 names = sorted(scopes.name_of(self._found["Gen"][k]) for k in shared)
@@ -373,23 +678,27 @@ class Inference:
                     f"variables {names} are read by both the generative side and the "
                     f"discriminator; pass var_list and var_list_d to say which group owns them."
                 )
-        for group in GROUPS:
+        for group in self.groups:
             if not groups[group]:
-                raise ValueError(f'the "{group}" group has no trainable variables.')
+                side = (
+                    "the generative programs read" if group == "Gen" else "the discriminator reads"
+                )
+                raise ValueError(
+                    f'the "{group}" group has no trainable variables: {side} none (constants '
+                    f"or frozen layers); give it trainable weights or pass "
+                    f"{VAR_LIST_ARGUMENT[group]}."
+                )
         return groups
 
-    @staticmethod
-    def _check_variables(variables):
+    def _check_variables(self, variables):
+        expected = " or ".join(["None"] + [f'"{g}"' for g in self.groups])
         if variables is not None and not isinstance(variables, str):
-            raise TypeError(
-                f'variables must be None, "Gen" or "Disc", got {type(variables).__name__}.'
-            )
-        if variables is not None and variables not in GROUPS:
-            raise ValueError(f'variables must be None, "Gen" or "Disc", got {variables!r}.')
+            raise TypeError(f"variables must be {expected}, got {type(variables).__name__}.")
+        if variables is not None and variables not in self.groups:
+            raise ValueError(f"variables must be {expected}, got {variables!r}.")
 
-    @staticmethod
-    def _groups(variables):
-        return GROUPS if variables is None else (variables,)
+    def _groups(self, variables):
+        return self.groups if variables is None else (variables,)
 
     def _forward(self, x_true):
         """The objectives with each group's regularization summed in, once."""
@@ -402,14 +711,19 @@ class Inference:
 
     def _regularization(self, group, dtype):
         terms = (
-            scopes.weight_regularization(self.variables[group])
+            scopes.weight_regularization(self.variables.get(group, []))
             + self._activity[group]
             + scopes.added_losses(group)
         )
         return tf.add_n([tf.cast(term, dtype) for term in terms]) if terms else tf.zeros([], dtype)
 
-    def _update(self, groups, x_true):
-        """One forward pass, then a gradient step for each group in `groups`."""
+    def _update(self, groups, x_true, blocked):
+        """One forward pass, then a gradient step for each group in `groups`,
+        taken only if every objective and gradient is finite and no earlier
+        update of this call failed (`blocked` != 0). Returns the objectives, the
+        discriminator outputs, the gradient norms and `failed`: `blocked`, or a
+        bit per group whose objective or gradients were not finite.
+        """
         raw = {g: [scopes.raw_variable(v) for v in self.variables[g]] for g in groups}
         tapes = {g: tf.GradientTape(watch_accessed_variables=False) for g in groups}
         with contextlib.ExitStack() as stack:
@@ -419,12 +733,26 @@ class Inference:
         objective = {"Gen": loss, "Disc": loss_d}
         # All gradients come from the same forward pass, before any variable moves.
         grads = {g: tapes[g].gradient(objective[g], raw[g]) for g in groups}
-        for g in groups:
-            if self.debug:
+        if self.debug:
+            for g in groups:
                 tf.debugging.check_numerics(objective[g], f"{g} objective")
                 grads[g] = [tf.debugging.check_numerics(x, f"{g} gradient") for x in grads[g]]
-            self.optimizers[g].apply_gradients(zip(grads[g], self.variables[g]))
-            self.after_update(g)
+        failed = tf.add_n(
+            [tf.where(_all_finite(objective[g], grads[g]), 0, 1 << GROUPS.index(g)) for g in groups]
+        )
+        failed = tf.where(tf.equal(blocked, 0), failed, blocked)
+
+        def apply():
+            for g in groups:
+                self.optimizers[g].apply_gradients(zip(grads[g], self.variables[g]))
+                self.after_update(g)
+            return tf.constant(0)
+
+        # A step with a non-finite objective or gradient is not taken: the
+        # weights stay at the last finite state, and `run` stops there. Only
+        # the optimizer runs in the branch: random ops stay in the main graph,
+        # where each keeps its own seed.
+        tf.cond(tf.equal(failed, 0), apply, lambda: tf.constant(0))
         zero = tf.zeros_like(loss)
         # Gradient norms only feed summaries: no work for them without a writer.
         norms = (
@@ -435,24 +763,36 @@ class Inference:
             (loss_d if "Disc" in groups else zero),
             d_outputs,
             norms,
+            failed,
         )
 
-    def _step(self, groups, fed):
-        """One update inside a compiled function: read a batch, step, summarise."""
-        x_true = self.stream.next(fed)
+    def _step(self, groups, fed, blocked=0):
+        """One update inside a compiled function: read a batch, step, summarise.
+        Returns `(t, loss, loss_d, failed)`; an update that failed, or that an
+        earlier failure of the same call blocked, leaves `t` and the variables
+        as they were.
+        """
+        x_true = self.stream.next(fed, check_finite=self.debug)
         t = self.t.assign_add(1)
         update = (
             tf.function(self._update, jit_compile=True, autograph=False)
             if self.jit_compile
             else self._update
         )
-        loss, loss_d, d_outputs, grad_norms = update(groups, x_true)
+        loss, loss_d, d_outputs, grad_norms, failed = update(
+            groups, x_true, tf.convert_to_tensor(blocked, tf.int32)
+        )
         if self._writer is not None:
             # The root name scope keeps tags free of the fused loop's "while/".
             with (
                 tf.compat.v1.name_scope(None),
                 self._writer.as_default(step=t),
-                tf.summary.record_if(tf.logical_or(t == 1, t % max(self.n_print, 1) == 0)),
+                tf.summary.record_if(
+                    tf.logical_and(
+                        tf.equal(failed, 0),
+                        tf.logical_or(t == 1, t % max(self.n_print, 1) == 0),
+                    )
+                ),
             ):
                 if "Gen" in groups:
                     tf.summary.scalar("loss", loss)
@@ -461,35 +801,86 @@ class Inference:
                 tf.summary.histogram("discriminator_outputs", d_outputs)
                 for g, norm in grad_norms.items():
                     tf.summary.scalar(f"gradient_norm/{g}", norm)
-        return t, loss, loss_d
+        with tf.control_dependencies([t]):
+            t = tf.cond(tf.equal(failed, 0), lambda: t, lambda: self.t.assign_sub(1))
+        return t, loss, loss_d, failed
 
     def _loop(self, n, n_critic, fed):
-        """`n` iterations in one compiled call (a `tf.while_loop`)."""
+        """`n` iterations in one compiled call (a `tf.while_loop`), stopping
+        after the first update that failed.
+        """
 
         def iteration():
             if n_critic is None:
-                return self._step(GROUPS, fed)
+                return self._step(self.groups, fed)
+            failed = 0
             for _ in range(n_critic):
-                _, _, loss_d = self._step(("Disc",), fed)
-            t, loss, _ = self._step(("Gen",), fed)
-            return t, loss, loss_d
+                _, _, loss_d, failed = self._step(("Disc",), fed, failed)
+            t, loss, _, failed = self._step(("Gen",), fed, failed)
+            return t, loss, loss_d, failed
 
-        def body(i, t, loss, loss_d):
+        def body(i, t, loss, loss_d, failed):
             return (i + 1,) + tuple(iteration())
 
         zero = tf.zeros([], self._loss_dtype)
-        start = (tf.constant(0), self.t.read_value(), zero, zero)
-        _, t, loss, loss_d = tf.while_loop(lambda i, *_: i < n, body, start)
-        return t, loss, loss_d
-
-    def _chunks(self):
-        """Iterations per compiled call: calls end where progress is printed."""
-        ends = {self.n_iter} | (
-            {1} | set(range(self.n_print, self.n_iter + 1, self.n_print)) if self.n_print else set()
+        start = (tf.constant(0), self.t.read_value(), zero, zero, tf.constant(0))
+        _, t, loss, loss_d, failed = tf.while_loop(
+            lambda i, t, loss, loss_d, failed: tf.logical_and(i < n, tf.equal(failed, 0)),
+            body,
+            start,
         )
-        done = 0
-        for end in sorted(e for e in ends if e > 0):
-            while done < end:
-                chunk = min(end - done, self.steps_per_execution)
-                yield chunk
-                done += chunk
+        return t, loss, loss_d, failed
+
+
+class NonFiniteError(FloatingPointError):
+    """An update whose objective or gradients were NaN or Inf (it was not taken)."""
+
+
+def _all_finite(objective, grads):
+    """True when `objective` and every gradient are finite. `sum(g * 0)` is 0
+    for finite entries and NaN for any NaN or Inf, and never overflows.
+    """
+    terms = [tf.cast(objective, tf.float32) * 0.0]
+    for g in grads:
+        if g is None:
+            continue
+        values = g.values if isinstance(g, tf.IndexedSlices) else g
+        terms.append(tf.cast(tf.reduce_sum(values * tf.zeros([], values.dtype)), tf.float32))
+    return tf.math.is_finite(tf.add_n(terms))
+
+
+def _map_batches(fn, n_batches):
+    """`concat([fn(i) for i in range(n_batches)])`, in a `tf.while_loop`."""
+    spec = (
+        tf.function(fn, autograph=False)
+        .get_concrete_function(tf.TensorSpec([], tf.int32))
+        .structured_outputs
+    )
+    batches = tf.TensorArray(spec.dtype, size=n_batches, element_shape=spec.shape)
+    _, batches = tf.while_loop(
+        lambda i, _: i < n_batches,
+        lambda i, batches: (i + 1, batches.write(i, fn(i))),
+        (tf.constant(0), batches),
+    )
+    return batches.concat()
+
+
+def _ceil_div(a, b):
+    return (a + b - 1) // b
+
+
+def _count(n, name):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {n!r}.")
+    return int(n)
+
+
+def _creation_order(variable):
+    """The process-wide counter TensorFlow gives a variable when created."""
+    suffix = getattr(variable, "_unique_id", "").rpartition("_")[2]
+    return int(suffix) if suffix.isdigit() else -1
+
+
+def _unique(variables):
+    """`variables` without repeats (by identity), in order."""
+    return list({id(v): v for v in variables}.values())

@@ -9,6 +9,13 @@ from adinfer import scopes
 from adinfer.inferences.gan import GANInference, _nonnegative
 
 
+class _Default(float):
+    """A default that knows it was not passed (the same float otherwise)."""
+
+
+_GP_DEFAULT = _Default(10.0)
+
+
 class WGANInference(GANInference):
     """Parameter estimation with GAN-style training, using the Wasserstein
     distance.
@@ -19,7 +26,7 @@ class WGANInference(GANInference):
     non-batch axes, the objectives are
 
       loss_d = mean(D(x_fake)) − mean(D(x_true))
-               + penalty · mean((‖∇x̂ D(x̂)‖₂ − 1)²) + Σ reg("Disc")
+               + penalty · mean((sqrt(‖∇x̂ D(x̂)‖₂² + 1e-10) − 1)²) + Σ reg("Disc")
       loss   = −mean(D(x_fake)) + Σ reg("Gen")
 
     the critic's estimate of the Kantorovich–Rubinstein dual of the
@@ -29,6 +36,11 @@ class WGANInference(GANInference):
     clipping every critic variable to [−clip, clip] after each "Disc" update
     (Arjovsky et al., Algorithm 1). Both papers train the critic for several
     steps per generator step: `run(n_critic=5)`.
+
+    `GANInference`'s switches apply (`loss`, `pack`, the penalty arguments);
+    the constructor's `gradient_penalty_weight` (10.0 unless given) is the
+    default of `initialize(penalty=...)`, which sets the weight for one
+    training; giving both, with different values, is a ValueError.
 
     #### Examples
 
@@ -40,29 +52,75 @@ class WGANInference(GANInference):
     ```
     """
 
-    def __init__(self, data, discriminator, pack=1, batch_size=None, seed=None):
+    def __init__(
+        self,
+        data,
+        discriminator,
+        loss="wasserstein",
+        pack=1,
+        batch_size=None,
+        seed=None,
+        gradient_penalty_weight=_GP_DEFAULT,
+        gradient_penalty_target=1.0,
+        gradient_penalty_one_sided=False,
+        r1_penalty_weight=None,
+    ):
         """
         Args:
           data: `{fake: x_true}`, as in `GANInference`.
           discriminator: the critic `D(x) -> scores` of shape [batch] or [batch, 1].
+          loss: "wasserstein" (the objectives above); any name or pair that
+            `GANInference` takes is accepted, the critic's Lipschitz constraint
+            (penalty, clipping) then applying to that loss.
           pack, batch_size, seed: as in `GANInference`.
+          gradient_penalty_weight: the default of `initialize(penalty=...)`: λ ≥ 0
+            of the gradient penalty, 10.0 (WGAN-GP's) unless given; None or 0
+            for none. Given here and, differently, as `penalty` is a ValueError.
+          gradient_penalty_target, gradient_penalty_one_sided,
+          r1_penalty_weight: as in `GANInference`.
         """
+        given = gradient_penalty_weight is not _GP_DEFAULT
+        weight = gradient_penalty_weight if given else 10.0
         super().__init__(
-            data, discriminator, loss="wasserstein", pack=pack, batch_size=batch_size, seed=seed
+            data,
+            discriminator,
+            loss=loss,
+            pack=pack,
+            batch_size=batch_size,
+            seed=seed,
+            gradient_penalty_weight=weight,
+            gradient_penalty_target=gradient_penalty_target,
+            gradient_penalty_one_sided=gradient_penalty_one_sided,
+            r1_penalty_weight=r1_penalty_weight,
         )
+        # The constructor's weight, the default of `initialize(penalty=...)`.
+        self._penalty_default = self.gradient_penalty_weight or None
+        self._penalty_given = given
         self.clip = None
 
     _objective_args = ("gradient_penalty_weight", "clip")
 
-    def initialize(self, penalty=10.0, clip=None, *args, **kwargs):
+    def initialize(self, penalty=_GP_DEFAULT, clip=None, *args, **kwargs):
         """
         Args:
-          penalty: weight λ ≥ 0 of the gradient penalty; None or 0 for none.
+          penalty: weight λ ≥ 0 of the gradient penalty for this training; None
+            or 0 for none. By default the constructor's
+            `gradient_penalty_weight` (10.0 unless given there); passing both,
+            with different values, is a ValueError.
           clip: None, or c > 0: after each "Disc" update every critic variable
             is clipped to [−c, c].
           *args, **kwargs: passed to `Inference.initialize`.
         """
-        penalty = _nonnegative(penalty, "penalty")
+        if penalty is _GP_DEFAULT:
+            penalty = self._penalty_default
+        else:
+            penalty = _nonnegative(penalty, "penalty") or None
+            if self._penalty_given and penalty != self._penalty_default:
+                raise ValueError(
+                    f"penalty={penalty!r} contradicts gradient_penalty_weight="
+                    f"{self._penalty_default!r} given to WGANInference: pass the weight "
+                    "in one place (the constructor's is initialize's default)."
+                )
         if clip is not None:
             if isinstance(clip, bool) or not isinstance(clip, numbers.Real):
                 raise TypeError(
@@ -71,9 +129,7 @@ class WGANInference(GANInference):
             if not math.isfinite(clip) or clip <= 0:
                 raise ValueError(f"clip must be None or a finite positive number, got {clip!r}.")
             clip = float(clip)
-        self._initialize_with(
-            {"gradient_penalty_weight": penalty or None, "clip": clip}, *args, **kwargs
-        )
+        self._initialize_with({"gradient_penalty_weight": penalty, "clip": clip}, *args, **kwargs)
 
     def after_update(self, group):
         if group == "Disc" and self.clip is not None:

@@ -1,0 +1,574 @@
+"""Latent-space optimisation through frozen networks (TF-GAN's latent GAN estimator)."""
+
+import collections
+import contextlib
+import math
+import numbers
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+from adinfer import checkpoints, scopes
+from adinfer import data as data_lib
+from adinfer import optimizers as optimizers_lib
+from adinfer.inferences.inference import GROUPS, Inference
+
+LatentModel = collections.namedtuple(
+    "LatentModel", ["generator_inputs", "generated_data", "discriminator_gen_outputs"]
+)
+LatentModel.__doc__ = """What `loss_fn(model, target)` receives, in TF-GAN's field names:
+`generator_inputs` is z, `generated_data` is G(z), `discriminator_gen_outputs`
+is D(G(z)) (None without a discriminator)."""
+
+
+class LatentInference(Inference):
+    """Trains the input z of a frozen generator: GAN inversion, in-painting.
+
+    A generator G trained before (and optionally its discriminator D) is a
+    black box that gradients pass through; neither changes. Only z, a batch of
+    latent codes of shape [batch_size] + z_shape, is trained on the user's
+    objective ℓ (TF-GAN's `get_latent_gan_estimator`):
+
+      z* = argmin_{z ∈ [−c, c]^(batch_size × z_shape)}  ℓ(z, G(z), D(G(z)); target) + Σ reg("Gen")
+
+    by projected gradient descent: after every optimizer step,
+
+      z ← clip(z, −c, c)                                    input_clip = c
+
+    (no projection without `input_clip`). In-painting (Yeh et al., 2017,
+    "Semantic Image Inpainting with Deep Generative Models") takes
+    ℓ = ‖m ⊙ (G(z) − y)‖₁ + λ · mean(CE(1, D(G(z)))), a reconstruction of
+    the known pixels m of y plus a term keeping G(z) on the data manifold;
+    inversion (Creswell & Bharath, 2018) takes ‖G(z) − y‖².
+
+    `loss_fn(model, target)` returns ℓ as a scalar, reading a `LatentModel`
+    (`model.generator_inputs` = z, `model.generated_data` = G(z),
+    `model.discriminator_gen_outputs` = D(G(z)) or None) and `target`, any
+    nest of arrays or tensors (floating ones cast to G(z)'s dtype). "Gen" is
+    exactly [z]; `loss_d` is 0. Every variable of G and D stays bitwise as it
+    was, their non-trainable state too: batch-norm statistics (and dropout's
+    random state) that a program calling them with `training=True` would move
+    are put back after each call.
+
+    `restore_from` loads the networks, before any training, from an adinfer
+    checkpoint (a directory or a checkpoint path; each network is matched to
+    the entry of its group in the checkpoint's `networks` whose variables all
+    fit) or from a Keras `.weights.h5` file (the generator's weights). z and the
+    optimizer are never restored from it; `initialize(checkpoint_dir=...)`
+    checkpoints and resumes this training like any inference's, and must not be
+    the directory restored from.
+
+    With `initialize(logdir=...)`, TensorBoard also receives a histogram of z
+    and, when G(z) is a batch of images (rank 4 with 1, 3 or 4 channels), the
+    images, min-max scaled. `sample(batch_size)` returns G(z).
+
+    #### Examples
+
+    ```python
+    mask = np.zeros([8, 8, 1], "float32"); mask[:4] = 1.0  # the known upper half
+    loss_fn = lambda model, y: tf.reduce_mean(tf.abs(mask * (model.generated_data - y)))
+    inference = adinfer.LatentInference(generator, loss_fn, target=images, z_shape=[16],
+                                        input_clip=2.0, restore_from="gan_checkpoints")
+    inference.run(n_iter=500, learning_rate=0.05)
+    completed = inference.sample(len(images))
+    ```
+    """
+
+    groups = ("Gen",)
+
+    def __init__(
+        self,
+        generator,
+        loss_fn,
+        target=None,
+        z_shape=None,
+        batch_size=None,
+        discriminator=None,
+        input_clip=None,
+        restore_from=None,
+        warm_start=True,
+        z_initializer=None,
+    ):
+        """
+        Args:
+          generator: `G(z) -> x`, a Keras model or a program calling networks.
+          loss_fn: `loss_fn(model, target) -> scalar`, `model` a `LatentModel`.
+          target: what `loss_fn` compares against: a nest of arrays or tensors,
+            or None.
+          z_shape: the shape of one latent code; by default the generator's
+            input shape (a Keras model with known inputs).
+          batch_size: codes trained at once; by default the first axis of
+            `target`'s first array, or 1 without a target.
+          discriminator: `D(x) -> logits` (or None), as frozen as the generator.
+          input_clip: c > 0: z is projected into [−c, c] after every update;
+            None for no projection.
+          restore_from: None, an adinfer checkpoint (directory or checkpoint
+            path) or a Keras `.weights.h5` file of the generator.
+          warm_start: restore every network variable from `restore_from` (not z
+            or the optimizer). False restores nothing, as TF-GAN's
+            `warmstart_options=False`: the networks keep their weights and
+            `restore_from` only names the directory that `checkpoint_dir` must
+            not be.
+          z_initializer: None (a truncated normal, TF-GAN's), a Keras
+            initializer (or its name), or a callable `fn(shape) -> tensor`,
+            e.g. `lambda shape: encoder(x)` to start from an encoder's codes.
+        """
+        if not callable(generator):
+            raise TypeError(
+                f"generator must be a callable G(z) -> x, got {type(generator).__name__}."
+            )
+        if not callable(loss_fn):
+            raise TypeError(
+                f"loss_fn must be a callable loss_fn(model, target) -> scalar, "
+                f"got {type(loss_fn).__name__}."
+            )
+        if discriminator is not None and not callable(discriminator):
+            raise TypeError(
+                "discriminator must be None or a callable D(x) -> logits, "
+                f"got {type(discriminator).__name__}."
+            )
+        if not isinstance(warm_start, bool):
+            raise TypeError(f"warm_start must be a bool, got {type(warm_start).__name__}.")
+        self.input_clip = _positive(input_clip, "input_clip")
+        self.restore_from, self._restore_dir = _resolve_restore(restore_from)
+        self._target = _as_target(target)
+        self.z_shape = _z_shape(z_shape, generator)
+        batch_size = data_lib.check_int(batch_size, "batch_size", allow_none=True)
+        if batch_size is None:
+            leaves = tf.nest.flatten(self._target)
+            batch_size = int(leaves[0].shape[0]) if leaves and leaves[0].shape.rank else 1
+        super().__init__(None, batch_size=batch_size)
+        self.generator, self.loss_fn, self.discriminator = generator, loss_fn, discriminator
+        self._layers = scopes.find_layers(generator) + (
+            scopes.find_layers(discriminator) if discriminator is not None else []
+        )
+        self.z = tf.Variable(self._initial_z(z_initializer), name="z")
+        self._build()  # builds the networks; z_shape, target and loss_fn errors raise here
+        if self.restore_from is not None and warm_start:
+            self._restore(self.restore_from)
+
+    # -- The objective ------------------------------------------------------------
+
+    def objectives(self, x_true):
+        z = tf.convert_to_tensor(self.z)
+        with self._frozen():
+            x = self._generator(z)
+            d = None if self.discriminator is None else self.call("Disc", self.discriminator, x)
+            model = LatentModel(z, x, d)
+            loss = self._loss(model)
+        self._summaries(model)
+        d_outputs = tf.zeros([0], loss.dtype) if d is None else tf.reshape(d, [-1])
+        return loss, tf.zeros_like(loss), d_outputs
+
+    def after_update(self, group):
+        if self.input_clip is not None:  # the projection onto [−c, c]
+            self.z.assign(self._project(self.z))
+
+    def _generate(self, n):
+        with self._frozen():
+            return self._generator(tf.convert_to_tensor(self.z))
+
+    def _project(self, z):
+        if self.input_clip is None:
+            return z
+        c = tf.cast(self.input_clip, z.dtype)
+        return tf.clip_by_value(z, -c, c)
+
+    def _generator(self, z):
+        try:
+            return self.call("Gen", self.generator, z)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as e:
+            if self._built:
+                raise
+            raise ValueError(
+                f"z_shape={self.z_shape}: the generator cannot take z of shape "
+                f"{z.shape.as_list()} ([batch_size] + z_shape): {e}"
+            ) from None
+
+    def _loss(self, model):
+        x = model.generated_data
+        dtype = getattr(x, "dtype", None)
+        floating = dtype is not None and tf.as_dtype(dtype).is_floating
+        cast = lambda t: tf.cast(t, dtype) if t.dtype.is_floating and floating else t
+        target = None if self._target is None else tf.nest.map_structure(cast, self._target)
+        try:
+            loss = self.loss_fn(model, target)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as e:
+            if self._built:
+                raise
+            shapes = tf.nest.map_structure(lambda t: t.shape.as_list(), self._target)
+            raise ValueError(
+                f"target: loss_fn(model, target) failed with generated data of shape "
+                f"{getattr(x, 'shape', None)} and a target of shape {shapes}: {e}"
+            ) from None
+        try:
+            loss = tf.convert_to_tensor(loss)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"loss_fn must return a scalar tensor, got {type(loss).__name__}."
+            ) from None
+        if not loss.dtype.is_floating:
+            raise TypeError(f"loss_fn must return a floating-point scalar, got {loss.dtype.name}.")
+        if loss.shape.rank != 0:
+            raise ValueError(
+                f"loss_fn must return a scalar, got shape {loss.shape}; reduce it "
+                "(tf.reduce_mean, tf.reduce_sum)."
+            )
+        return loss
+
+    @contextlib.contextmanager
+    def _frozen(self):
+        """Puts back the networks' non-trainable variables (batch-norm
+        statistics, random states) after the calls inside, so that a program
+        calling them with `training=True` leaves them as they were.
+        """
+        state = _unique(
+            scopes.raw_variable(v) for layer in self._layers for v in layer.non_trainable_variables
+        )
+        before = [v.read_value() for v in state]
+        try:
+            yield
+        finally:
+            for v, value in zip(state, before):
+                v.assign(value)
+
+    def _summaries(self, model):
+        if self._writer is None:
+            return
+        t = self.t.read_value()
+        with (
+            tf.compat.v1.name_scope(None),
+            self._writer.as_default(step=t),
+            tf.summary.record_if(tf.logical_or(t == 1, t % max(self.n_print, 1) == 0)),
+        ):
+            tf.summary.histogram("z", model.generator_inputs)
+            x = model.generated_data
+            if isinstance(x, tf.Tensor) and x.shape.rank == 4 and x.shape[-1] in (1, 3, 4):
+                x = tf.cast(x, tf.float32)
+                low, high = tf.reduce_min(x), tf.reduce_max(x)
+                tf.summary.image(
+                    "generated_data", (x - low) / tf.maximum(high - low, 1e-12), max_outputs=8
+                )
+
+    # -- Lifecycle ----------------------------------------------------------------
+
+    def initialize(
+        self,
+        n_iter=1000,
+        optimizer="adam",
+        learning_rate=None,
+        optimizer_kwargs=None,
+        logdir=None,
+        checkpoint_dir=None,
+        **kwargs,
+    ):
+        """Prepares the training of z.
+
+        Args:
+          n_iter: number of updates `run` performs.
+          optimizer: a name ("adam", "sgd", "rmsprop", "adagrad", "adadelta",
+            "ftrl", "momentum", "gradientdescent", or any Keras optimizer name),
+            built with `learning_rate` and `optimizer_kwargs` (TF-GAN's
+            `optimizer`, `learning_rate`, `opt_kwargs`); a Keras optimizer; or
+            None (Edward's default).
+          learning_rate: the learning rate of a named optimizer (0.01 by default,
+            as Edward's names), a float or a Keras schedule.
+          optimizer_kwargs: other arguments of a named optimizer, e.g.
+            `{"beta_1": 0.5}`.
+          logdir: TensorBoard directory (loss, gradient norm, z, images).
+          checkpoint_dir: this training's checkpoints (z, optimizer, `t`); not
+            the directory `restore_from` names.
+          **kwargs: passed to `Inference.initialize` (`n_print`, `debug`,
+            `jit_compile`, `checkpoint_every`, ...).
+        """
+        for name in ("optimizer_d", "var_list", "var_list_d", "warm_start_from"):
+            if name in kwargs:
+                reason = (
+                    "the networks are restored by LatentInference(restore_from=...)"
+                    if name == "warm_start_from"
+                    else "LatentInference trains z only, with one optimizer"
+                )
+                raise TypeError(f"LatentInference.initialize() takes no {name}: {reason}.")
+        optimizer = _optimizer(optimizer, learning_rate, optimizer_kwargs)
+        if (
+            isinstance(checkpoint_dir, (str, os.PathLike))
+            and self._restore_dir is not None
+            and os.path.realpath(checkpoint_dir) == os.path.realpath(self._restore_dir)
+        ):
+            raise ValueError(
+                f"checkpoint_dir {os.fspath(checkpoint_dir)!r} is the directory restore_from "
+                "reads the trained networks from; write this training's checkpoints (z and "
+                "its optimizer) to another directory, so they never mix with or replace the "
+                "networks' own (TF-GAN's rule: the output directory is not ckpt_dir)."
+            )
+        Inference.initialize(
+            self,
+            n_iter=n_iter,
+            optimizer=optimizer,
+            var_list=[self.z],
+            logdir=logdir,
+            checkpoint_dir=checkpoint_dir,
+            **kwargs,
+        )
+
+    def _initial_z(self, z_initializer):
+        shape = [self.batch_size] + self.z_shape
+        if z_initializer is None:
+            initial = tf.random.truncated_normal(shape)
+        else:
+            if isinstance(z_initializer, str):
+                z_initializer = keras.initializers.get(z_initializer)
+            if not callable(z_initializer):
+                raise TypeError(
+                    "z_initializer must be None, a Keras initializer or a callable "
+                    f"fn(shape) -> tensor, got {type(z_initializer).__name__}."
+                )
+            initial = tf.convert_to_tensor(z_initializer(shape))
+            if initial.shape.as_list() != shape:
+                raise ValueError(
+                    f"z_initializer returned shape {initial.shape.as_list()}, but z has shape "
+                    f"{shape} ([batch_size] + z_shape)."
+                )
+            if not initial.dtype.is_floating:
+                raise TypeError(
+                    f"z_initializer must return floating-point values, got {initial.dtype.name}."
+                )
+        return self._project(initial)
+
+    # -- Restoring the networks -----------------------------------------------------
+
+    def _restore(self, path):
+        """Loads every network from `path`, or raises a ValueError naming
+        `restore_from` with every network variable as it was.
+        """
+        networks = {g: list(self._networks[g].values()) for g in GROUPS}
+        variables = _unique(
+            scopes.raw_variable(v) for g in GROUPS for net in networks[g] for v in net.variables
+        )
+        before = [v.read_value() for v in variables]
+        try:
+            if path.endswith(".h5"):
+                self._load_weights(path, networks["Gen"])
+            else:
+                entries = _checkpoint_networks(path)
+                for group in GROUPS:
+                    for position, net in enumerate(networks[group]):
+                        held = entries.get(group, {})
+                        same_layout = len(held) == len(networks[group])
+                        _restore_network(path, group, position, net, held, same_layout)
+        except Exception:
+            for v, value in zip(variables, before):
+                v.assign(value)
+            raise
+
+    def _load_weights(self, path, networks):
+        models = [net for net in networks if isinstance(net, keras.Model)]
+        if isinstance(self.generator, keras.Model):
+            models = [self.generator]
+        if len(models) != 1:
+            raise ValueError(
+                f"restore_from: a .weights.h5 file holds one model's weights, but the generator "
+                f"calls {len(models)} Keras models; load them yourself (model.load_weights) "
+                "and pass restore_from=None."
+            )
+        try:
+            models[0].load_weights(path)
+        except (ValueError, KeyError) as e:
+            raise ValueError(
+                f"restore_from: {path!r} does not fit the generator {models[0].name!r}: {e}"
+            ) from None
+
+
+def _restore_network(path, group, position, net, entries, same_layout):
+    """Restores `net` from the entry of `group` in the checkpoint's `networks`
+    whose variables all fit it (by shapes, then by a restore that must fill
+    every variable of `net`).
+    """
+    role = {"Gen": "the generator", "Disc": "the discriminator"}[group]
+    # The variables a checkpoint holds for `net` (not, e.g., dropout's random state).
+    variables = _unique(
+        scopes.raw_variable(v)
+        for v in tf.train.TrackableView(net).descendants()
+        if isinstance(v, (tf.Variable, keras.Variable))
+    )
+    shapes = sorted(tuple(v.shape) for v in variables)
+    fits = {}
+    for index, entry_shapes in entries.items():
+        if entry_shapes != shapes:
+            continue
+        before = [v.read_value() for v in variables]
+        try:
+            status = tf.train.Checkpoint(networks={group: {str(index): net}}).read(path)
+            status.expect_partial().assert_existing_objects_matched()
+            fits[index] = [v.read_value() for v in variables]
+        except (AssertionError, ValueError):
+            pass
+        for v, value in zip(variables, before):
+            v.assign(value)
+    if not fits:
+        held = {f"networks/{group}/{i}": len(s) for i, s in sorted(entries.items())}
+        raise ValueError(
+            f"restore_from: no network of the checkpoint {path!r} fits {role} {net.name!r} "
+            f"({len(shapes)} variables of shapes {shapes}); its {group!r} networks (variable "
+            f"counts): {held or 'none'}."
+        )
+    same = all(
+        all(np.array_equal(a, b) for a, b in zip(values, next(iter(fits.values()))))
+        for values in fits.values()
+    )
+    # Ties between entries that fit but differ: the same position, if the
+    # checkpoint's group has as many networks as this inference's.
+    tie = position if same_layout and position in fits else None
+    index = next(iter(fits)) if same else tie
+    if index is None:
+        raise ValueError(
+            f"restore_from: networks/{group}/{sorted(fits)} of {path!r} all fit {role} "
+            f"{net.name!r}; restore it yourself, e.g. tf.train.Checkpoint(networks="
+            f'{{"{group}": {{"{sorted(fits)[0]}": net}}}}).read(path), and pass restore_from=None.'
+        )
+    for v, value in zip(variables, fits[index]):
+        v.assign(value)
+
+
+def _checkpoint_networks(path):
+    """`{group: {index: sorted variable shapes}}` of the `networks` an adinfer
+    checkpoint at `path` holds, read from its object graph.
+    """
+    reader = tf.train.load_checkpoint(path)
+    if not reader.has_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"):
+        raise ValueError(f"restore_from: {path!r} is not an object-based (TF2) checkpoint.")
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    shapes = reader.get_variable_to_shape_map()
+    children = lambda node: {c.local_name: c.node_id for c in graph.nodes[node].children}
+    networks = children(0).get("networks")
+    if networks is None:
+        raise ValueError(
+            f"restore_from: {path!r} holds no networks; it was not written by an adinfer "
+            "inference (initialize(checkpoint_dir=...))."
+        )
+    found = {}
+    for group, node in children(networks).items():
+        found[group] = {}
+        for index, root in children(node).items():
+            seen, stack, entry = set(), [root], []
+            while stack:
+                n = stack.pop()
+                if n in seen:
+                    continue
+                seen.add(n)
+                entry += [
+                    tuple(shapes[a.checkpoint_key])
+                    for a in graph.nodes[n].attributes
+                    if a.name == "VARIABLE_VALUE"
+                ]
+                stack.extend(children(n).values())
+            found[group][int(index)] = sorted(entry)
+    return found
+
+
+# -- Arguments ----------------------------------------------------------------------
+
+
+def _positive(value, name):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be None or a positive number, got {type(value).__name__}.")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be None or a finite positive number, got {value!r}.")
+    return float(value)
+
+
+def _resolve_restore(restore_from):
+    """`(path, directory)`: the checkpoint or weights file, and the directory
+    `checkpoint_dir` must not be (None for a weights file).
+    """
+    if restore_from is None:
+        return None, None
+    if not isinstance(restore_from, (str, os.PathLike)):
+        raise TypeError(
+            "restore_from must be a checkpoint directory or path, or a .weights.h5 file, "
+            f"got {type(restore_from).__name__}."
+        )
+    path = os.fspath(restore_from)
+    if path.endswith(".h5"):
+        if not os.path.isfile(path):
+            raise ValueError(f"restore_from: no weights file at {path!r}.")
+        return path, None
+    found = checkpoints.resolve(path, "restore_from")
+    return found, path if os.path.isdir(path) else os.path.dirname(found)
+
+
+def _as_target(target):
+    def convert(leaf):
+        try:
+            value = tf.convert_to_tensor(leaf)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"target must be a nest of arrays or tensors, got a {type(leaf).__name__}."
+            ) from None
+        if not (value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool):
+            raise TypeError(f"target must hold numbers, got dtype {value.dtype.name}.")
+        return value
+
+    return None if target is None else tf.nest.map_structure(convert, target)
+
+
+def _z_shape(z_shape, generator):
+    if z_shape is None:
+        try:
+            inputs = generator.inputs if isinstance(generator, keras.Model) else None
+        except (AttributeError, ValueError):
+            inputs = None
+        shape = tuple(inputs[0].shape)[1:] if inputs and len(inputs) == 1 else (None,)
+        if any(d is None for d in shape):
+            raise ValueError(
+                "z_shape is needed: the generator is not a Keras model with one input of "
+                "known shape; pass z_shape, the shape of one latent code (e.g. [64])."
+            )
+        return [int(d) for d in shape]
+    if isinstance(z_shape, numbers.Integral) and not isinstance(z_shape, bool):
+        z_shape = [z_shape]
+    if not isinstance(z_shape, (list, tuple, tf.TensorShape)):
+        raise TypeError(f"z_shape must be a list of ints, got {type(z_shape).__name__}.")
+    z_shape = list(tf.TensorShape(z_shape).as_list())
+    if not z_shape or any(d is None or d < 1 for d in z_shape):
+        raise ValueError(f"z_shape must be a non-empty list of positive ints, got {z_shape}.")
+    return z_shape
+
+
+def _optimizer(optimizer, learning_rate, optimizer_kwargs):
+    if optimizer_kwargs is not None and not isinstance(optimizer_kwargs, dict):
+        raise TypeError(f"optimizer_kwargs must be a dict, got {type(optimizer_kwargs).__name__}.")
+    if not isinstance(optimizer, str):
+        if learning_rate is not None or optimizer_kwargs:
+            raise ValueError(
+                "learning_rate and optimizer_kwargs build a named optimizer; with an optimizer "
+                "object, set them on it."
+            )
+        return optimizers_lib.build(optimizer)
+    name = optimizer.lower()
+    kwargs = {"learning_rate": 0.01 if learning_rate is None else learning_rate}
+    if name == "momentum":
+        name, kwargs["momentum"] = "sgd", 0.9
+    name = "sgd" if name == "gradientdescent" else name
+    kwargs.update(optimizer_kwargs or {})
+    try:
+        cls = type(keras.optimizers.get(name))
+    except ValueError:
+        raise ValueError(
+            f"optimizer: unknown optimizer {optimizer!r}; expected a Keras optimizer's name "
+            "(adam, sgd, rmsprop, ...) or a keras.optimizers.Optimizer."
+        ) from None
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"optimizer_kwargs do not fit {cls.__name__}: {e}") from None
+
+
+def _unique(variables):
+    return list({id(v): v for v in variables}.values())
