@@ -2,13 +2,15 @@
 GAN inferences and of TF-GAN.
 """
 
-from adinfer import datasets, losses, metrics
+from adinfer import augment, datasets, layers, losses, metrics
 from adinfer.data import Placeholder, placeholder
 from adinfer.inferences import (
+    ACGANInference,
     BiGANInference,
     GANInference,
     ImplicitKLqp,
     Inference,
+    InfoGANInference,
     LatentInference,
     WGANInference,
 )
@@ -18,17 +20,21 @@ from adinfer.scopes import add_loss, clear_losses, scope
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACGANInference",
     "BiGANInference",
     "GANInference",
     "ImplicitKLqp",
+    "InfoGANInference",
     "Inference",
     "LatentInference",
     "NonFiniteError",
     "WGANInference",
     "Placeholder",
     "add_loss",
+    "augment",
     "clear_losses",
     "datasets",
+    "layers",
     "losses",
     "metrics",
     "placeholder",

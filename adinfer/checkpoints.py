@@ -6,8 +6,9 @@ An inference's checkpoint holds, as named objects:
 
 * `t`: the update counter;
 * `networks`: `{"Gen": [...], "Disc": [...]}`, the Keras networks each group's
-  programs call, in the order of their first call (what warm starts and
-  `LatentInference(restore_from=...)` read);
+  programs reach (programs in the order of their first call, each program's
+  networks in the order of its closure): what warm starts and
+  `LatentInference(restore_from=...)` read;
 * `variables`: `{"Gen": [...], "Disc": [...]}`, each group's trained variables;
 * `state`: every variable the objective reads, trainable or not (batch-norm
   statistics, `keras.random.SeedGenerator` states, plain `tf.Variable`s);

@@ -1,41 +1,70 @@
-"""Speed of one adversarial training step: adinfer against the alternatives.
+"""Speed and memory of adversarial training: adinfer against the same work written by hand.
 
-    python benchmarks/speed.py            # full benchmark (several minutes), prints the table
+    python benchmarks/speed.py            # full benchmark (~15 min on 2 CPU cores), prints the tables
     python benchmarks/speed.py --write    # ... and rewrites the speed section of RESULTS.md
-    python benchmarks/speed.py --quick    # smoke run (< 60 s), figures not meaningful
+    python benchmarks/speed.py --quick    # smoke run (< 90 s), figures not meaningful
 
-Contenders, each training its own copy of the same networks (same layers, same
-initial weights in TF) with the same objective and optimizers:
+The model of the main tables is the 2-D MLP GAN (generator 2-128-128-2, discriminator
+2-128-128-1, ReLU) on the 8-Gaussian ring (10,000 points), batch 64, Adam(2e-4, beta_1=0.5)
+for each group. Objective (Edward's GANInference): sigmoid cross-entropy for the
+discriminator, the non-saturating loss for the generator; `n_critic=None` updates both
+groups simultaneously from one forward pass, `n_critic=5` makes each iteration 5
+discriminator updates and 1 generator update, each on its own batch. Every contender
+trains its own copy of the same networks (same layers, same initial weights in TF) with
+the same objective and optimizers.
 
-  (a) hand-tf.function   a hand-written `tf.function` train step, one call per step
-  (b) hand-loop          a hand-written in-graph loop, 100 steps per compiled call
-  (c) adinfer.update     `inference.update()` once per step (returns Python numbers)
-  (d) adinfer.run        `inference.run(n_iter=N)` (fused steps, progress every n_print)
-  (e) keras.fit          `Model.fit` with a custom `train_step` (the keras.io DCGAN pattern)
-  (f) torch-eager        the same model in PyTorch eager, when `torch` is installed
-                         (`pip install -e ".[bench]"`)
-  (a/b/c/d)+xla          the same with `jit_compile=True`
+Contenders (the key in brackets names a row):
 
-Objective (Edward's GANInference / BiGANInference): sigmoid cross-entropy for the
-discriminator, the non-saturating loss for the generator, both groups updated
-simultaneously from one forward pass; Adam(2e-4, beta_1=0.5) for each group.
+  (a) hand step      a hand-written `tf.function` train step (with an input signature),
+                     called once per step with a NumPy batch; returns the two losses,
+                     read back as Python floats
+  (c) update()       `inference.update(feed_dict={x_ph: batch})`, the data bound to an
+                     `adinfer.placeholder`, fed the same NumPy batches as (a); returns
+                     Python numbers
+  (b) hand loop      a hand-written in-graph loop: a `tf.function` holding a
+                     `tf.while_loop` (`for _ in tf.range(k)`) of iterations, each reading
+                     its batch from the same `tf.data` pipeline as (d) inside the compiled
+                     function; one compiled call per 100 iterations, after which it reads
+                     the last losses back as Python floats (its progress print). With
+                     `n_critic=5`, each iteration is 5 discriminator steps + 1 generator
+                     step, as in adinfer
+  (d) run()          `inference.run(n_iter=N)` with its default progress
+                     (`n_print = N // 100`, the bar written to /dev/null)
+  (b+check)          (b) with adinfer's per-step safety gate written by hand: objectives
+                     and gradients checked finite, the update applied under `tf.cond`
+  (e) keras fit      `Model.fit` with a custom `train_step` (the keras.io DCGAN pattern)
+  (f) torch eager    the same model in PyTorch eager with its default threads (2 here);
+  (f1)               ... pinned to 1 thread (faster for this small model on a busy machine)
+  (g) torch.compile  (f) with the forward pass and the optimizer steps under `torch.compile`
+  +xla               `jit_compile=True` (hand: the step compiled with XLA; the pipeline
+                     read outside it, as adinfer does)
+  +bf16, +f16        under the Keras dtype policy "mixed_bfloat16" / "mixed_float16"
+                     (float32 objectives; float16 with Keras's LossScaleOptimizer)
 
-Data: every contender reads real batches from the same in-memory NumPy array,
-shuffled each epoch: the TF contenders through the pipeline adinfer builds for an
-array with `batch_size` (`from_tensor_slices -> shuffle -> repeat -> batch ->
-prefetch`), its iterator read inside the compiled function; PyTorch slices a
-tensor with a fresh `randperm` per epoch. Noise is drawn inside each step.
+Data: arrays shuffled every epoch. The pipeline of (b), (d), (e) is the one adinfer builds
+for an array with `batch_size` (`from_tensor_slices -> shuffle -> repeat -> batch ->
+prefetch`); (a) and (c) get the same list of NumPy batches, drawn from the same array;
+PyTorch slices a tensor with a fresh `randperm` per epoch. Noise is drawn inside each step.
 
-Timing: warm-up (tracing, first steps) excluded; each repeat times N steps of
-every contender, the order rotated between repeats; per-step time is the median
-over repeats, and each ratio the median of the ratios within a repeat (so that
-load from other processes on the machine cancels as far as possible).
+Timing: warm-up (tracing, compilation, first steps) excluded; each repeat times every
+contender of a table once, the order rotated between repeats; per-step times are medians
+over repeats, and each ratio the median of the ratios within a repeat, so that load from
+other processes cancels as far as possible. (a0) times an empty compiled call fed the
+same batch and (c0) the check `update()` makes of a fed batch, the Python-side costs that
+bound `update()`.
 
-Memory: peak resident memory (ru_maxrss) of a fresh process doing
-`run(n_iter=1000)` and of one doing `run(n_iter=10000)`.
+Scale: the MLP GAN at batch 64 -> 4,096 and width 128 -> 1,024, and a DCGAN (28x28) at
+batch 64 and 256, each as adinfer / hand-written ratios: (c)/(a) and (d)/(b).
+
+Memory: peak resident memory (ru_maxrss) of a fresh process running `run()` against a
+fresh process running the hand loop (b) on the same model, for every scale row; for the
+MLP GAN at batch 64 both after 1,000 and after 10,000 iterations.
 """
 
 import argparse
+import contextlib
+import importlib
+import importlib.util
 import os
 import platform
 import re
@@ -52,16 +81,27 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import adinfer  # noqa: E402
+tf.get_logger().setLevel("ERROR")  # each contender traces its own functions, once
 
-try:
-    import torch
-except ImportError:  # the optional extra "bench"
-    torch = None
-
-LOOP = 100  # steps per compiled call of the hand-written loop (b)
+LOOP = 100  # iterations per compiled call of the hand-written loop (b)
 LR, BETA_1 = 2e-4, 0.5
+GROUPS = ("Gen", "Disc")
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
+TARGET = 1.05  # adinfer / hand-written
+TORCH_TARGET = 4.0  # PyTorch eager / adinfer
+MEMORY_TARGET = 1.10  # adinfer / hand-written peak memory
+
+
+def adinfer():
+    """adinfer, imported on first use: the hand-written memory child never imports it."""
+    return importlib.import_module("adinfer")
+
+
+def torch():
+    """PyTorch (the optional extra "bench"), or None when it is not installed."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    return importlib.import_module("torch")
 
 
 # -- Models ------------------------------------------------------------------
@@ -72,17 +112,6 @@ def mlp(sizes, name):
     layers += [keras.layers.Dense(n, "relu") for n in sizes[1:-1]]
     layers += [keras.layers.Dense(sizes[-1])]
     return keras.Sequential(layers, name=name)
-
-
-class JointD(keras.Model):
-    """BiGAN discriminator D(x, z) on the concatenated pair."""
-
-    def __init__(self, x_dim, z_dim):
-        super().__init__()
-        self.net = mlp([x_dim + z_dim, 128, 128, 1], "joint")
-
-    def call(self, x, z):
-        return self.net(tf.concat([x, z], -1))
 
 
 def dcgan_nets(z_dim):
@@ -116,44 +145,8 @@ def dcgan_nets(z_dim):
     return gen, disc
 
 
-def torch_dcgan(z_dim):
-    nn = torch.nn
-    gen = nn.Sequential(
-        nn.Linear(z_dim, 7 * 7 * 64),
-        nn.LeakyReLU(0.2),
-        nn.Unflatten(1, (64, 7, 7)),
-        nn.ConvTranspose2d(64, 64, 4, 2, 1),
-        nn.LeakyReLU(0.2),
-        nn.ConvTranspose2d(64, 32, 4, 2, 1),
-        nn.LeakyReLU(0.2),
-        nn.Conv2d(32, 1, 5, padding=2),
-        nn.Tanh(),
-    )
-    disc = nn.Sequential(
-        nn.Conv2d(1, 32, 4, 2, 1),
-        nn.LeakyReLU(0.2),
-        nn.Conv2d(32, 64, 4, 2, 1),
-        nn.LeakyReLU(0.2),
-        nn.Flatten(),
-        nn.Linear(7 * 7 * 64, 1),
-    )
-    return gen, disc
-
-
-def TorchJointD(x_dim, z_dim):
-    class Joint(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = torch_mlp([x_dim + z_dim, 128, 128, 1])
-
-        def forward(self, x, z):
-            return self.net(torch.cat([x, z], 1))
-
-    return Joint()
-
-
 def torch_mlp(sizes):
-    nn = torch.nn
+    nn = torch().nn
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(a, b), nn.ReLU()]
@@ -161,46 +154,39 @@ def torch_mlp(sizes):
 
 
 class Model:
-    """One benchmark model: data, networks (TF and torch) and the objective."""
+    """One benchmark model: its data, its networks (TF, and torch for the MLP)."""
 
-    def __init__(self, name, kind, batch, data, z_dim, steps):
-        self.name, self.kind, self.batch, self.data, self.z_dim = name, kind, batch, data, z_dim
-        self.steps = steps  # steps per timed measurement (a multiple of LOOP)
+    def __init__(self, kind, batch, width=128):
+        self.kind, self.batch, self.width = kind, batch, width
+        if kind == "dcgan":
+            self.name = f"DCGAN 28x28, batch {batch}"
+            self.data, self.z_dim = images(2_000), 64
+        else:
+            self.name = f"MLP GAN 2-{width}-{width}, batch {batch}"
+            self.data, self.z_dim = ring(10_000), 2
 
     def nets(self):
         """Fresh TF networks, the same initial weights every time."""
         keras.utils.set_random_seed(0)
         if self.kind == "dcgan":
             return dcgan_nets(self.z_dim)
-        x_dim = self.data.shape[1]
-        if self.kind == "gan":
-            return (
-                mlp([self.z_dim, 128, 128, x_dim], "generator"),
-                mlp([x_dim, 128, 128, 1], "discriminator"),
-            )
-        # BiGAN: Gen = (decoder, encoder), Disc = D(x, z)
-        return (
-            (
-                mlp([self.z_dim, 128, 128, x_dim], "decoder"),
-                mlp([x_dim, 128, 128, self.z_dim], "encoder"),
-            ),
-            JointD(x_dim, self.z_dim),
-        )
+        x_dim, w = self.data.shape[1], self.width
+        return mlp([self.z_dim, w, w, x_dim], "generator"), mlp([x_dim, w, w, 1], "discriminator")
 
     def torch_nets(self):
-        torch.manual_seed(0)
-        if self.kind == "dcgan":
-            return torch_dcgan(self.z_dim)
-        x_dim = self.data.shape[1]
-        if self.kind == "gan":
-            return torch_mlp([self.z_dim, 128, 128, x_dim]), torch_mlp([x_dim, 128, 128, 1])
-        return (
-            (torch_mlp([self.z_dim, 128, 128, x_dim]), torch_mlp([x_dim, 128, 128, self.z_dim])),
-            TorchJointD(x_dim, self.z_dim),
-        )
+        torch().manual_seed(0)
+        x_dim, w = self.data.shape[1], self.width
+        return torch_mlp([self.z_dim, w, w, x_dim]), torch_mlp([x_dim, w, w, 1])
 
     def prior(self, n):
         return tf.random.normal([n, self.z_dim])
+
+    def batches(self, n, seed=1):
+        """n NumPy batches drawn from the array, reshuffled every epoch: what (a) and (c) get."""
+        rng = np.random.default_rng(seed)
+        per_epoch = len(self.data) // self.batch
+        order = np.concatenate([rng.permutation(len(self.data)) for _ in range(-(-n // per_epoch))])
+        return [self.data[order[i * self.batch : (i + 1) * self.batch]] for i in range(n)]
 
 
 def ring(n, seed=0):
@@ -220,16 +206,36 @@ def images(n, seed=0):
     return (2 * blob - 1)[..., None].astype(np.float32)
 
 
-def models():
-    return [  # steps per measurement: multiples of LOOP
-        Model("MLP GAN, batch 64", "gan", 64, ring(10_000), 2, 1000),
-        Model("MLP GAN, batch 512", "gan", 512, ring(10_000), 2, 300),
-        Model("DCGAN 28x28, batch 64", "dcgan", 64, images(2_000), 64, 100),
-        Model("MLP BiGAN, batch 64", "bigan", 64, ring(10_000), 2, 1000),
-    ]
+BASE = ("gan", 64, 128)
+SCALE = [BASE, ("gan", 512, 128), ("gan", 4096, 128), ("gan", 64, 512), ("gan", 64, 1024)]
+SCALE += [("dcgan", 64, None), ("dcgan", 256, None)]
 
 
-# -- The objective, written by hand (contenders a, b, e) ----------------------
+def model_of(config):
+    kind, batch, width = config
+    return Model(kind, batch, width or 128)
+
+
+@contextlib.contextmanager
+def dtype_policy(policy):
+    """The Keras dtype policy `policy` (None: leave it) while the block runs."""
+    before = keras.mixed_precision.global_policy().name
+    if policy is not None:
+        keras.mixed_precision.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy(before)
+
+
+@contextlib.contextmanager
+def quiet():
+    """The progress bar of `run` goes to /dev/null instead of the terminal."""
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        yield
+
+
+# -- The objective and the updates, written by hand ---------------------------
 
 
 def ce(label, logits):
@@ -237,34 +243,52 @@ def ce(label, logits):
 
 
 def hand_losses(model, gen, disc, x):
-    """(loss, loss_d, Gen variables, Disc variables), Edward's objective."""
+    """(loss, loss_d): Edward's objective, in float32 under a mixed policy."""
     z = model.prior(model.batch)
-    if model.kind == "bigan":
-        decoder, encoder = gen
-        x_fake, z_fake = decoder(z), encoder(x)
-        d_true, d_fake = disc(x_fake, z), disc(x, z_fake)
-        loss_d = tf.reduce_mean(ce(1.0, d_true)) + tf.reduce_mean(ce(0.0, d_fake))
-        loss = tf.reduce_mean(ce(0.0, d_true)) + tf.reduce_mean(ce(1.0, d_fake))
-        gen_vars = decoder.trainable_variables + encoder.trainable_variables
-    else:
-        d_true, d_fake = disc(x), disc(gen(z))
-        loss_d = tf.reduce_mean(ce(1.0, d_true)) + tf.reduce_mean(ce(0.0, d_fake))
-        loss = tf.reduce_mean(ce(1.0, d_fake))
-        gen_vars = gen.trainable_variables
-    return loss, loss_d, gen_vars, disc.trainable_variables
+    d_true = tf.cast(disc(x), tf.float32)
+    d_fake = tf.cast(disc(gen(z)), tf.float32)
+    loss_d = tf.reduce_mean(ce(1.0, d_true)) + tf.reduce_mean(ce(0.0, d_fake))
+    loss = tf.reduce_mean(ce(1.0, d_fake))
+    return loss, loss_d
 
 
-def hand_update(model, gen, disc, opts, x):
+def all_finite(values):
+    """adinfer's check: `sum(v * 0)` is NaN exactly when some entry is NaN or Inf."""
+    return tf.math.is_finite(tf.add_n([tf.reduce_sum(v * tf.zeros([], v.dtype)) for v in values]))
+
+
+def hand_update(model, gen, disc, opts, x, groups=GROUPS, check=False):
+    """One update of `groups` from one forward pass; returns (loss, loss_d)."""
     with tf.GradientTape() as tape, tf.GradientTape() as tape_d:
-        loss, loss_d, gen_vars, disc_vars = hand_losses(model, gen, disc, x)
-    grads, grads_d = tape.gradient(loss, gen_vars), tape_d.gradient(loss_d, disc_vars)
-    opts[0].apply_gradients(zip(grads, gen_vars))
-    opts[1].apply_gradients(zip(grads_d, disc_vars))
+        loss, loss_d = hand_losses(model, gen, disc, x)
+        scaled = [
+            opt.scale_loss(obj) if isinstance(opt, keras.optimizers.LossScaleOptimizer) else obj
+            for opt, obj in zip(opts, (loss, loss_d))
+        ]
+    todo = []
+    if "Gen" in groups:
+        todo.append((opts[0], tape.gradient(scaled[0], gen.trainable_variables), gen))
+    if "Disc" in groups:
+        todo.append((opts[1], tape_d.gradient(scaled[1], disc.trainable_variables), disc))
+
+    def apply():
+        for opt, grads, net in todo:
+            opt.apply_gradients(zip(grads, net.trainable_variables))
+        return tf.constant(0)
+
+    if check:
+        values = [loss, loss_d] + [g for _, grads, _ in todo for g in grads]
+        tf.cond(all_finite(values), apply, lambda: tf.constant(0))
+    else:
+        apply()
     return loss, loss_d
 
 
 def optimizers():
-    return keras.optimizers.Adam(LR, beta_1=BETA_1), keras.optimizers.Adam(LR, beta_1=BETA_1)
+    opts = keras.optimizers.Adam(LR, beta_1=BETA_1), keras.optimizers.Adam(LR, beta_1=BETA_1)
+    if keras.mixed_precision.global_policy().name == "mixed_float16":
+        opts = tuple(keras.optimizers.LossScaleOptimizer(opt) for opt in opts)
+    return opts
 
 
 def pipeline(model):
@@ -274,95 +298,131 @@ def pipeline(model):
     return ds.batch(model.batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-# -- Contenders: each returns `train(n)`, doing n steps ------------------------
+def batch_spec(model):
+    return tf.TensorSpec([None, *model.data.shape[1:]], tf.float32)
 
 
-def hand_step(model, jit=False):
+# -- Contenders: each make(...) returns `train(n)`, doing n steps or iterations -----
+
+
+def hand_step(model, batches, jit=False, check=False):
+    """(a): one compiled call per step, fed a NumPy batch, losses read back as floats."""
     gen, disc = model.nets()
     opts = optimizers()
-    iterator = iter(pipeline(model))
-
-    update = lambda x: hand_update(model, gen, disc, opts, x)
-    if jit:  # XLA cannot hold the iterator op: read it outside the compiled update
-        update = tf.function(update, jit_compile=True)
-    step = tf.function(lambda: update(next(iterator)))
+    step = tf.function(
+        lambda x: hand_update(model, gen, disc, opts, x, check=check),
+        input_signature=[batch_spec(model)],
+        jit_compile=jit,
+    )
 
     def train(n):
-        for _ in range(n):
-            step()
+        for x in batches[:n]:
+            loss, loss_d = step(x)
+            float(loss), float(loss_d)
 
     return train
 
 
-def hand_loop(model, jit=False):
-    gen, disc = model.nets()
-    opts = optimizers()
-    iterator = iter(pipeline(model))
-    update = lambda x: hand_update(model, gen, disc, opts, x)
-    if jit:
-        update = tf.function(update, jit_compile=True)
-
-    @tf.function
-    def loop():
-        for _ in tf.range(LOOP):
-            loss, loss_d = update(next(iterator))
-        return loss, loss_d
+def empty_call(model, batches):
+    """(a0): an empty compiled call fed the same batch, its result read back."""
+    fn = tf.function(lambda x: x[0, 0], input_signature=[batch_spec(model)])
 
     def train(n):
-        for _ in range(n // LOOP):
-            loop()
+        for x in batches[:n]:
+            float(fn(x))
 
     return train
 
 
-def adinfer_inference(model):
+def placeholder_inference(model):
     gen, disc = model.nets()
-    if model.kind == "bigan":
-        decoder, encoder = gen
-        return adinfer.BiGANInference(
-            {model.prior: encoder}, {decoder: model.data}, disc, batch_size=model.batch, seed=0
-        )
+    x_ph = adinfer().placeholder([None, *model.data.shape[1:]])
     fake = lambda n: gen(model.prior(n))
-    return adinfer.GANInference({fake: model.data}, disc, batch_size=model.batch, seed=0)
+    return adinfer().GANInference({fake: x_ph}, disc), x_ph
 
 
-def adinfer_update(model, jit=False):
-    inference = adinfer_inference(model)
+def adinfer_update(model, batches, jit=False):
+    """(c): `update(feed_dict=...)` once per step, fed the batches of (a)."""
+    inference, x_ph = placeholder_inference(model)
     opt, opt_d = optimizers()
     inference.initialize(optimizer=opt, optimizer_d=opt_d, jit_compile=jit)
 
     def train(n):
-        for _ in range(n):
-            inference.update()
+        for x in batches[:n]:
+            inference.update(feed_dict={x_ph: x})
 
     return train
 
 
-def adinfer_run(model, jit=False):
-    inference = adinfer_inference(model)
-    opt, opt_d = optimizers()
+def batch_check(model, batches):
+    """(c0): what `update()` does with a fed batch before its compiled call."""
+    inference, x_ph = placeholder_inference(model)
+    stream = inference.stream
 
     def train(n):
-        with open(os.devnull, "w") as devnull, _stdout_to(devnull):
-            inference.run(n_iter=n, optimizer=opt, optimizer_d=opt_d, jit_compile=jit)
+        for x in batches[:n]:
+            stream.feed_args({x_ph: x})
 
     return train
 
 
-class _stdout_to:
-    """The progress bar of `run` goes to a file instead of the terminal."""
+def hand_loop(model, n_critic=None, jit=False, check=False, policy=None):
+    """(b): a `tf.while_loop` over the pipeline, one compiled call per LOOP iterations."""
+    with dtype_policy(policy):
+        gen, disc = model.nets()
+        opts = optimizers()
+    iterator = iter(pipeline(model))
 
-    def __init__(self, f):
-        self.f = f
+    def update(x, groups):
+        return hand_update(model, gen, disc, opts, x, groups, check)
 
-    def __enter__(self):
-        self.saved, sys.stdout = sys.stdout, self.f
+    if jit:  # XLA cannot hold the iterator op: read it outside the compiled update
+        update = tf.function(update, jit_compile=True)
 
-    def __exit__(self, *exc):
-        sys.stdout = self.saved
+    def iteration():
+        if n_critic is None:
+            return update(next(iterator), GROUPS)
+        for _ in range(n_critic):
+            _, loss_d = update(next(iterator), ("Disc",))
+        loss, _ = update(next(iterator), ("Gen",))
+        return loss, loss_d
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
+    def loop(k):
+        loss, loss_d = tf.zeros([]), tf.zeros([])
+        for _ in tf.range(k):
+            loss, loss_d = iteration()
+        return loss, loss_d
+
+    def train(n):
+        with dtype_policy(policy):
+            for done in range(0, n, LOOP):
+                loss, loss_d = loop(tf.constant(min(LOOP, n - done)))
+                float(loss), float(loss_d)
+
+    return train
+
+
+def adinfer_run(model, n_critic=None, jit=False, policy=None):
+    """(d): `run(n_iter=n)` with its default progress."""
+    with dtype_policy(policy):
+        gen, disc = model.nets()
+        fake = lambda n: gen(model.prior(n))
+        inference = adinfer().GANInference({fake: model.data}, disc, batch_size=model.batch, seed=0)
+        opt, opt_d = optimizers()
+
+    def train(n):
+        with dtype_policy(policy), quiet():
+            inference.run(
+                n_iter=n, n_critic=n_critic, optimizer=opt, optimizer_d=opt_d, jit_compile=jit
+            )
+        assert int(inference.t) == n * (1 if n_critic is None else n_critic + 1)
+
+    return train
 
 
 def keras_fit(model):
+    """(e): `Model.fit` with a custom `train_step`."""
     gen, disc = model.nets()
 
     class GAN(keras.Model):  # keras.io "DCGAN to generate face images", one forward pass
@@ -396,54 +456,54 @@ def keras_fit(model):
     return train
 
 
-def torch_eager(model):
+def torch_train(model, threads=None, compiled=False):
+    """(f), (f1), (g): the MLP GAN in PyTorch; `threads` pins the thread count."""
+    th = torch()
     gen, disc = model.torch_nets()
-    if model.kind == "bigan":
-        decoder, encoder = gen
-        gen_params = list(decoder.parameters()) + list(encoder.parameters())
-    else:
-        gen_params = list(gen.parameters())
-    disc_params = list(disc.parameters())
-    opt = torch.optim.Adam(gen_params, LR, betas=(BETA_1, 0.999))
-    opt_d = torch.optim.Adam(disc_params, LR, betas=(BETA_1, 0.999))
-    data = torch.from_numpy(
-        model.data if model.kind != "dcgan" else model.data.transpose(0, 3, 1, 2).copy()
-    )
-    bce = torch.nn.functional.binary_cross_entropy_with_logits
-    state = {"perm": torch.randperm(len(data)), "i": 0}
+    gen_params, disc_params = list(gen.parameters()), list(disc.parameters())
+    opt = th.optim.Adam(gen_params, LR, betas=(BETA_1, 0.999))
+    opt_d = th.optim.Adam(disc_params, LR, betas=(BETA_1, 0.999))
+    data = th.from_numpy(model.data)
+    bce = th.nn.functional.binary_cross_entropy_with_logits
+    state = {"perm": th.randperm(len(data)), "i": 0}
 
     def next_batch():
         if state["i"] + model.batch > len(data):
-            state["perm"], state["i"] = torch.randperm(len(data)), 0
+            state["perm"], state["i"] = th.randperm(len(data)), 0
         idx = state["perm"][state["i"] : state["i"] + model.batch]
         state["i"] += model.batch
         return data[idx]
 
-    def step():
-        x = next_batch()
-        z = torch.randn(model.batch, model.z_dim)
-        if model.kind == "bigan":
-            x_fake, z_fake = decoder(z), encoder(x)
-            d_true, d_fake = disc(x_fake, z), disc(x, z_fake)
-            loss_d = bce(d_true, torch.ones_like(d_true)) + bce(d_fake, torch.zeros_like(d_fake))
-            loss = bce(d_true, torch.zeros_like(d_true)) + bce(d_fake, torch.ones_like(d_fake))
-        else:
-            d_true, d_fake = disc(x), disc(gen(z))
-            loss_d = bce(d_true, torch.ones_like(d_true)) + bce(d_fake, torch.zeros_like(d_fake))
-            loss = bce(d_fake, torch.ones_like(d_fake))
-        # Both groups from the same forward pass, before any parameter moves.
-        grads = torch.autograd.grad(loss, gen_params, retain_graph=True)
-        grads_d = torch.autograd.grad(loss_d, disc_params)
-        for p, g in zip(gen_params, grads):
-            p.grad = g
-        for p, g in zip(disc_params, grads_d):
-            p.grad = g
+    def losses(x, z):
+        d_true, d_fake = disc(x), disc(gen(z))
+        loss_d = bce(d_true, th.ones_like(d_true)) + bce(d_fake, th.zeros_like(d_fake))
+        loss = bce(d_fake, th.ones_like(d_fake))
+        return loss, loss_d
+
+    def optimize():
         opt.step()
         opt_d.step()
 
+    if compiled:
+        losses, optimize = th.compile(losses), th.compile(optimize)
+
+    def step():
+        loss, loss_d = losses(next_batch(), th.randn(model.batch, model.z_dim))
+        # Both groups from the same forward pass, before any parameter moves.
+        grads = th.autograd.grad(loss, gen_params, retain_graph=True)
+        grads_d = th.autograd.grad(loss_d, disc_params)
+        for p, g in zip(gen_params + disc_params, grads + grads_d):
+            p.grad = g
+        optimize()
+
     def train(n):
-        for _ in range(n):
-            step()
+        before = th.get_num_threads()
+        th.set_num_threads(threads or before)
+        try:
+            for _ in range(n):
+                step()
+        finally:
+            th.set_num_threads(before)
 
     return train
 
@@ -451,38 +511,30 @@ def torch_eager(model):
 # -- Measuring ------------------------------------------------------------------
 
 
-def contenders(model, jit):
-    found = [
-        ("a", "hand tf.function", hand_step),
-        ("b", f"hand loop x{LOOP}", hand_loop),
-        ("c", "adinfer update()", adinfer_update),
-        ("d", "adinfer run()", adinfer_run),
-        ("e", "keras fit", keras_fit),
-    ]
-    if torch is not None:
-        found.append(("f", "torch eager", torch_eager))
-    if jit:
-        for key, name, make in found[:4]:
-            found.append((key + "+xla", name + " +XLA", lambda m, make=make: make(m, jit=True)))
-    return found
+class Contender:
+    def __init__(self, key, label, make, n, warm, ref=None):
+        self.key, self.label, self.make = key, label, make
+        self.n, self.warm = n, warm  # steps (iterations) timed, and for the warm-up
+        self.ref = ref  # the key of the row this one is compared to
 
 
-def measure(model, repeats, jit, log):
+def measure(contenders, repeats, log):
+    """Per-step times `{key: [seconds per step, one per repeat]}`."""
     built = []
-    for key, name, make in contenders(model, jit):
-        train = make(model)
+    for c in contenders:
         start = time.perf_counter()
-        train(model.steps)  # warm-up: tracing and first steps
-        log(f"  built {key:6s} {name:22s} warm-up {time.perf_counter() - start:6.2f} s")
-        built.append((key, name, train))
-    times = {key: [] for key, _, _ in built}
+        train = c.make()
+        train(c.warm)  # warm-up: tracing, compilation and first steps
+        log(f"  built ({c.key}) {c.label}: warm-up {time.perf_counter() - start:.1f} s")
+        built.append((c, train))
+    times = {c.key: [] for c in contenders}
     for r in range(repeats):
         shift = r % len(built)
-        for key, _, train in built[shift:] + built[:shift]:
+        for c, train in built[shift:] + built[:shift]:
             start = time.perf_counter()
-            train(model.steps)
-            times[key].append((time.perf_counter() - start) / model.steps)
-    return [(key, name, times[key]) for key, name, _ in built]
+            train(c.n)
+            times[c.key].append((time.perf_counter() - start) / c.n)
+    return times
 
 
 def ratio(times, key, ref):
@@ -491,47 +543,270 @@ def ratio(times, key, ref):
     return statistics.median(a / b for a, b in zip(times[key], times[ref]))
 
 
-# -- Memory -------------------------------------------------------------------
+def median(times, key):
+    return statistics.median(times[key])
 
 
-def memory_child(n_iter):
-    """In a fresh process: run(n_iter) on the MLP GAN, report peak RSS (KiB)."""
-    model = models()[0]
-    inference = adinfer_inference(model)
-    opt, opt_d = optimizers()
-    with open(os.devnull, "w") as devnull, _stdout_to(devnull):
-        inference.run(n_iter=n_iter, optimizer=opt, optimizer_d=opt_d)
-    assert int(inference.t) == n_iter
-    print(f"maxrss_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+class Bench:
+    """The measurements of one invocation, and their report."""
+
+    def __init__(self, quick, repeats, log):
+        self.quick, self.repeats, self.log = quick, repeats, log
+        self.model = model_of(BASE)
+        self.has_torch = torch() is not None
+        self.tables = {}  # name -> (contenders, times, repeats)
+        self.trains = {}  # the hand loop and run() of each n_critic, shared by the tables
+
+    def shared(self, side, n_critic):
+        """The `train` of the hand loop (b) or run() (d) on the model, built once."""
+        if (side, n_critic) not in self.trains:
+            make = hand_loop if side == "b" else adinfer_run
+            self.trains[side, n_critic] = make(self.model, n_critic)
+        return self.trains[side, n_critic]
+
+    def reps(self, full):
+        return self.repeats or (2 if self.quick else full)
+
+    def run_table(self, name, contenders, repeats):
+        self.log(f"{name}: {repeats} repeats")
+        self.tables[name] = (contenders, measure(contenders, repeats, self.log), repeats)
+
+    # -- The tables --------------------------------------------------------------
+
+    def update_table(self):
+        m, n = self.model, 100 if self.quick else 1000
+        batches = m.batches(n)
+
+        def pair(suffix, label, **kw):
+            return [
+                Contender(
+                    "a" + suffix, "hand step" + label, lambda: hand_step(m, batches, **kw), n, 20
+                ),
+                Contender(
+                    "c" + suffix,
+                    "adinfer update()" + label,
+                    lambda: adinfer_update(m, batches, **kw),
+                    n,
+                    20,
+                    "a" + suffix,
+                ),
+            ]
+
+        c = pair("", "") + pair("+xla", " +XLA", jit=True)
+        c += [
+            Contender(
+                "a+check",
+                "hand step with adinfer's gate",
+                lambda: hand_step(m, batches, check=True),
+                n,
+                20,
+                "a",
+            ),
+            Contender("a0", "empty compiled call", lambda: empty_call(m, batches), n, 20, "a"),
+            Contender("c0", "update()'s batch check", lambda: batch_check(m, batches), n, 20, "a"),
+        ]
+        self.run_table("update", c, self.reps(7))
+
+    def run_configs(self):
+        """(n_iter, n_critic, repeats) of the run() / hand loop table."""
+        if self.quick:
+            return [(200, None, 2), (400, None, 2), (100, 5, 2), (200, 5, 2)]
+        return [(2000, None, 7), (20_000, None, 3), (2000, 5, 5), (20_000, 5, 2)]
+
+    def run_tables(self):
+        for n_iter, n_critic, repeats in self.run_configs():
+            c = [
+                Contender("b", "hand loop", lambda nc=n_critic: self.shared("b", nc), n_iter, 20),
+                Contender(
+                    "d", "adinfer run()", lambda nc=n_critic: self.shared("d", nc), n_iter, 20
+                ),
+            ]
+            self.run_table(("run", n_iter, n_critic), c, self.repeats or repeats)
+
+    def other_table(self):
+        """run() at the first n_iter against the variants and the other frameworks."""
+        m = self.model
+        n = self.run_configs()[0][0]
+        n_other = n // 4  # (e), (f), (g): per-step figures, fewer steps
+        c = [
+            Contender("b", "hand loop", lambda: self.shared("b", None), n, 20),
+            Contender("d", "adinfer run()", lambda: self.shared("d", None), n, 20, "b"),
+            Contender(
+                "b+check",
+                "hand loop with adinfer's gate",
+                lambda: hand_loop(m, check=True),
+                n,
+                20,
+                "b",
+            ),
+        ]
+        variants = [("xla", True, None), ("bf16", False, "mixed_bfloat16")]
+        variants += [("f16", False, "mixed_float16")]
+        for key, jit, policy in variants:
+            c += [
+                Contender(
+                    f"b+{key}",
+                    f"hand loop +{key.upper()}",
+                    lambda jit=jit, p=policy: hand_loop(m, jit=jit, policy=p),
+                    n,
+                    20,
+                ),
+                Contender(
+                    f"d+{key}",
+                    f"adinfer run() +{key.upper()}",
+                    lambda jit=jit, p=policy: adinfer_run(m, jit=jit, policy=p),
+                    n,
+                    20,
+                    f"b+{key}",
+                ),
+            ]
+        c.append(Contender("e", "keras fit", lambda: keras_fit(m), n_other, 20, "d"))
+        if self.has_torch:
+            c += [
+                Contender("f", "torch eager", lambda: torch_train(m), n_other, 20, "d"),
+                Contender(
+                    "f1", "torch eager, 1 thread", lambda: torch_train(m, 1), n_other, 20, "d"
+                ),
+            ]
+            if not self.quick:  # compiling takes ~25 s on 2 cores
+                c.append(
+                    Contender(
+                        "g",
+                        "torch.compile",
+                        lambda: torch_train(m, compiled=True),
+                        n_other,
+                        20,
+                        "d",
+                    )
+                )
+        self.run_table("other", c, self.reps(5))
+
+    def scale_tables(self):
+        configs = SCALE[1:2] if self.quick else SCALE[1:]
+        seconds = 0.2 if self.quick else 1.5  # per measurement
+        for config in configs:
+            m = model_of(config)
+            probe = hand_loop(m)
+            probe(2)  # trace
+            start = time.perf_counter()
+            probe(3)
+            per_step = (time.perf_counter() - start) / 3
+            n = nice(seconds / per_step)
+            batches = m.batches(n)
+            c = [
+                Contender("a", "hand step", lambda m=m, b=batches: hand_step(m, b), n, 2),
+                Contender(
+                    "c", "adinfer update()", lambda m=m, b=batches: adinfer_update(m, b), n, 2, "a"
+                ),
+                Contender("b", "hand loop", lambda m=m: hand_loop(m), n, 2),
+                Contender("d", "adinfer run()", lambda m=m: adinfer_run(m), n, 2, "b"),
+            ]
+            self.run_table(("scale", config), c, self.reps(3))
+
+    # -- Memory ------------------------------------------------------------------
+
+    def memory(self):
+        """`{(config, side): [(iterations, peak KiB), ...]}`, from fresh processes."""
+        jobs = []
+        for config in SCALE[:2] if self.quick else SCALE:
+            if config == BASE:
+                steps = (100, 1000) if self.quick else (1000, 10_000)
+            else:
+                steps = (20,) if config[0] == "dcgan" else (200,)
+            jobs += [(config, side, steps) for side in ("hand", "adinfer")]
+        found = {}
+        # Two children at a time (a pair: the same model, hand-written and adinfer).
+        for i in range(0, len(jobs), 2):
+            procs = [
+                (
+                    job,
+                    subprocess.Popen(
+                        [sys.executable, os.path.abspath(__file__), "--memory-child", spec(job)],
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    ),
+                )
+                for job in jobs[i : i + 2]
+            ]
+            for job, proc in procs:
+                out, err = proc.communicate()
+                if proc.returncode:
+                    raise RuntimeError(f"memory child {spec(job)} failed:\n{err[-3000:]}")
+                found[job[:2]] = [
+                    (int(a), int(b)) for a, b in re.findall(r"steps=(\d+) peak_kib=(\d+)", out)
+                ]
+                self.log(f"  memory {spec(job)}: {found[job[:2]]}")
+        return found
 
 
-def memory(n_iter):
-    out = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--memory-child", str(n_iter)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return int(re.search(r"maxrss_kib=(\d+)", out).group(1))
+def nice(n):
+    """n rounded to 1 or 2 significant digits: 10, 20, 50, 100, 200, ..."""
+    n = max(int(n), 4)
+    scale = 10 ** (len(str(n)) - 1)
+    return max(4, min((1, 2, 5, 10), key=lambda k: abs(k * scale - n)) * scale)
+
+
+def spec(job):
+    (kind, batch, width), side, steps = job
+    return f"{kind}:{batch}:{width or 0}:{side}:{','.join(map(str, steps))}"
+
+
+def peak_kib():
+    """Peak resident memory of this process, KiB: VmHWM, which starts afresh at exec
+    (`ru_maxrss` keeps the peak of the forked parent across exec on Linux).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            return int(re.search(r"VmHWM:\s*(\d+)", f.read()).group(1))
+    except (OSError, AttributeError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def memory_child(text):
+    """In a fresh process: the hand loop or run() on a model; peak RSS after each count."""
+    kind, batch, width, side, steps = text.split(":")
+    model = model_of((kind, int(batch), int(width) or None))
+    make = hand_loop if side == "hand" else adinfer_run
+    train = make(model)
+    done = 0
+    for total in map(int, steps.split(",")):
+        train(total - done)
+        done = total
+        print(f"steps={done} peak_kib={peak_kib()}", flush=True)
+    if side == "adinfer":
+        assert "adinfer" in sys.modules
+    else:
+        assert "adinfer" not in sys.modules and "torch" not in sys.modules
 
 
 # -- Report -------------------------------------------------------------------
 
 
 def machine():
-    cpu = platform.processor()
+    cpu = platform.processor() or platform.machine()
+    memory = ""
     try:
         with open("/proc/cpuinfo") as f:
             cpu = re.search(r"model name\s*:\s*(.*)", f.read()).group(1)
+        with open("/proc/meminfo") as f:
+            kib = int(re.search(r"MemTotal:\s*(\d+)", f.read()).group(1))
+        memory = f", {kib / 2**20:.0f} GiB memory"
     except (OSError, AttributeError):
         pass
     line = (
-        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+        f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.machine()}; "
+        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}"
     )
-    if torch is not None:
-        line += f", PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
+    th = torch()
+    if th is not None:
+        line += f", PyTorch {th.__version__} ({th.get_num_threads()} threads by default)"
     return line
+
+
+def load():
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def ms(seconds):
@@ -542,85 +817,198 @@ def fmt(x):
     return "–" if x is None else f"{x:.2f}"
 
 
+def contender_table(contenders, times):
+    lines = ["| contender | ms/step | ratio | to |", "|---|---:|---:|---|"]
+    for c in contenders:
+        r = ratio(times, c.key, c.ref) if c.ref else None
+        to = f"({c.ref})" if c.ref else "–"
+        lines.append(f"| ({c.key}) {c.label} | {ms(median(times, c.key))} | {fmt(r)} | {to} |")
+    return lines
+
+
+def report(bench, mem, seconds, load_start, load_end, command):
+    """The Markdown section and the `ratio ...` summary lines."""
+    tables, summary = bench.tables, []
+    lines = [
+        f"Machine: {machine()}. No GPU was available in this session: no GPU figures.",
+        "",
+        f"Command: `{command}` ({seconds:.0f} s). Load average (1/5/15 min) at start "
+        f"{load_start}, at end {load_end}. Times in ms per step (per iteration for run() and "
+        "the hand loop), the median of the repeats; ratios are medians of within-repeat ratios.",
+        "",
+    ]
+    m = bench.model
+    contenders, times, repeats = tables["update"]
+    n = contenders[0].n
+    lines += [
+        f"**{m.name}: one step fed a NumPy batch** ({n} steps per measurement, "
+        f"{repeats} repeats; (a0), (c0): the parts of a step that bound `update()`)",
+        "",
+        *contender_table(contenders, times),
+        "",
+    ]
+    update_ratio = ratio(times, "c", "a")
+    summary.append(("update()/(a)", update_ratio))
+    if "c+xla" in times:
+        summary.append(("update()+XLA/(a)+XLA", ratio(times, "c+xla", "a+xla")))
+    gap = median(times, "c") - median(times, "a")
+    check_cost = median(times, "c0")
+    empty_cost = median(times, "a0")
+
+    lines += [
+        f"**{m.name}: run() against the hand loop (b)** (default progress)",
+        "",
+        "| n_iter | n_critic | progress every | repeats | (b) hand loop | (d) run() | (d)/(b) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    run_ratios = []
+    for n_iter, n_critic, _ in bench.run_configs():
+        contenders, times, repeats = tables["run", n_iter, n_critic]
+        r = ratio(times, "d", "b")
+        run_ratios.append(r)
+        lines.append(
+            f"| {n_iter} | {n_critic or '–'} | {max(1, n_iter // 100)} | {repeats} | "
+            f"{ms(median(times, 'b'))} | {ms(median(times, 'd'))} | {fmt(r)} |"
+        )
+        summary.append((f"run(n_iter={n_iter}, n_critic={n_critic})/(b)", r))
+    lines.append("")
+
+    contenders, times, repeats = tables["other"]
+    n = contenders[0].n
+    lines += [
+        f"**{m.name}: run(n_iter={n}) against the variants and other frameworks** "
+        f"({n} iterations per measurement, (e), (f), (g): {contenders[-1].n} steps; "
+        f"{repeats} repeats)",
+        "",
+        *contender_table(contenders, times),
+        "",
+    ]
+    other = times
+    for key in ("xla", "bf16", "f16"):
+        if f"d+{key}" in times:
+            summary.append(
+                (f"run()+{key.upper()}/(b)+{key.upper()}", ratio(times, f"d+{key}", f"b+{key}"))
+            )
+    summary.append(("(b+check)/(b)", ratio(times, "b+check", "b")))
+    torch_ratios = {k: ratio(times, k, "d") for k in ("f", "f1", "g") if k in times}
+    for k, r in torch_ratios.items():
+        summary.append((f"({k})/run()", r))
+
+    lines += [
+        "**Scale: adinfer / hand-written, and peak memory** (peak resident memory of a fresh "
+        "process running run() / the hand loop (b) on the model; time per step in ms)",
+        "",
+        "| model | (a) hand step | (c)/(a) | (b) hand loop | (d)/(b) | steps, repeats "
+        "| memory: hand | adinfer | adinfer/hand |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    memory_ratios = []
+    for config in SCALE:
+        model = model_of(config)
+        if config == BASE:
+            n_iter, n_critic, _ = bench.run_configs()[0]
+            t_up, t_run = tables["update"][1], tables["run", n_iter, n_critic][1]
+            counts = "see above"
+        elif ("scale", config) in tables:
+            contenders, t_run, repeats = tables["scale", config]
+            t_up = t_run
+            counts = f"{contenders[0].n}, {repeats}"
+        else:
+            continue
+        hand, ours = mem.get((config, "hand")), mem.get((config, "adinfer"))
+        mem_cells = "– | – | –"
+        if hand and ours:
+            r_mem = ours[-1][1] / hand[-1][1]
+            memory_ratios.append((model.name, r_mem))
+            mem_cells = f"{hand[-1][1] / 1024:.0f} MiB | {ours[-1][1] / 1024:.0f} MiB | {r_mem:.2f}"
+        lines.append(
+            f"| {model.name} | {ms(median(t_up, 'a'))} | {fmt(ratio(t_up, 'c', 'a'))} | "
+            f"{ms(median(t_run, 'b'))} | {fmt(ratio(t_run, 'd', 'b'))} | {counts} | {mem_cells} |"
+        )
+        if config != BASE:
+            summary.append((f"scale {model.name} update()/(a)", ratio(t_up, "c", "a")))
+            summary.append((f"scale {model.name} run()/(b)", ratio(t_run, "d", "b")))
+    lines.append("")
+
+    base_hand, base_ours = mem[BASE, "hand"], mem[BASE, "adinfer"]
+    (n1, h1), (n2, h2) = base_hand
+    (_, a1), (_, a2) = base_ours
+    growth = a2 / a1 - 1
+    lines += [
+        f"Peak resident memory on the {m.name}: run() {a1 / 1024:.1f} MiB at {n1} steps, "
+        f"{a2 / 1024:.1f} MiB at {n2} steps (growth {growth * 100:+.1f}%); the hand loop "
+        f"{h1 / 1024:.1f} MiB at {n1} steps, {h2 / 1024:.1f} MiB at {n2} steps "
+        f"(growth {(h2 / h1 - 1) * 100:+.1f}%).",
+        "",
+    ]
+    summary.append((f"memory growth {n2}/{n1} steps", a2 / a1))
+    summary.append(("memory adinfer/hand", max(r for _, r in memory_ratios)))
+
+    # -- Targets, in words, from the figures above.
+    lines.append("**Targets** (issue 15)")
+    lines.append("")
+    met = lambda ok: "met" if ok else "missed"
+    worst_run = max(run_ratios)
+    lines.append(
+        f"- run() ≤ {TARGET}× the hand loop (n_iter 2,000 and 20,000, n_critic None and 5): "
+        f"{met(worst_run <= TARGET)} ({', '.join(fmt(r) for r in run_ratios)}); the hand loop with "
+        f"adinfer's per-step gate, the finite check and the conditional update, costs "
+        f"{fmt(ratio(other, 'b+check', 'b'))}× the plain hand loop (row b+check)."
+    )
+    lines.append(
+        f"- update() ≤ {TARGET}× the hand step fed the same NumPy batch: "
+        f"{met(update_ratio <= TARGET)} ({fmt(update_ratio)}). update() costs "
+        f"{gap * 1e3:.3f} ms more per step than (a); the check it makes of the fed batch "
+        f"(c0) costs {check_cost * 1e3:.3f} ms per call ({check_cost / median(bench.tables['update'][1], 'a') * 100:.0f}% "
+        f"of a hand step), and an empty compiled call fed the batch (a0) {empty_cost * 1e3:.3f} ms."
+    )
+    if torch_ratios:
+        best = min(torch_ratios.values())
+        hand_vs_torch = min(ratio(other, k, "b") for k in torch_ratios)
+        lines.append(
+            f"- ≥ {TORCH_TARGET:.0f}× faster than PyTorch eager at batch 64: against the default "
+            f"threads {fmt(torch_ratios.get('f'))}×, against 1 thread {fmt(torch_ratios.get('f1'))}×"
+            + (f", against torch.compile {fmt(torch_ratios['g'])}×" if "g" in torch_ratios else "")
+            + f": {met(best >= TORCH_TARGET)} against the fastest PyTorch; the hand-written "
+            f"TensorFlow loop itself is {fmt(hand_vs_torch)}× faster than it, the bound for any "
+            "TensorFlow library."
+        )
+    worst_mem = max(memory_ratios, key=lambda x: x[1])
+    lines.append(
+        f"- Peak memory within {(MEMORY_TARGET - 1) * 100:.0f}% of the hand-written process: "
+        f"{met(worst_mem[1] <= MEMORY_TARGET)} (at most {fmt(worst_mem[1])}×, {worst_mem[0]}); "
+        f"flat over {n2} steps: {met(abs(growth) <= 0.01)} ({growth * 100:+.1f}%)."
+    )
+    lines.append("")
+    return lines, summary
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run, < 60 s")
+    parser.add_argument("--quick", action="store_true", help="smoke run, < 90 s")
     parser.add_argument(
         "--write", action="store_true", help="rewrite the speed section of RESULTS.md"
     )
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--models", default=None, help="comma-separated indices of models to run")
-    parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=None, help="repeats of every table")
+    parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child is not None:
         return memory_child(args.memory_child)
 
-    t0 = time.perf_counter()
+    t0, load_start = time.perf_counter(), load()
     log = lambda s: print(s, file=sys.stderr, flush=True)
-    chosen = models()
-    if args.models:
-        chosen = [chosen[int(i)] for i in args.models.split(",")]
-    if args.quick:
-        chosen = [chosen[0]]
-        for m in chosen:
-            m.steps = 100
-    rows = []
-    for model in chosen:
-        # The DCGAN's steps take ~100 ms each: fewer repeats keep the run near 10 minutes.
-        repeats = args.repeats or (2 if args.quick else 3 if model.kind == "dcgan" else 7)
-        log(f"{model.name}: {repeats} repeats of {model.steps} steps")
-        jit = not args.quick and model.name in ("MLP GAN, batch 64", "DCGAN 28x28, batch 64")
-        rows.append((model, measure(model, repeats, jit, log)))
-    mem = [(n, memory(n)) for n in ((100, 1000) if args.quick else (1000, 10_000))]
-
-    command = "python benchmarks/speed.py" + (" --quick" if args.quick else "") + " --write"
-    lines = [
-        f"Machine: {machine()}.",
-        "",
-        f"Command: `{command}` "
-        f"({time.perf_counter() - t0:.0f} s). Per-step times in ms, median of the repeats; "
-        "ratios are medians of within-repeat ratios.",
-        "",
-    ]
-    for model, results in rows:
-        times = {key: t for key, _, t in results}
-        lines += [
-            f"**{model.name}** ({model.steps} steps per measurement, {len(results[0][2])} repeats)",
-            "",
-            "| contender | ms/step | × (a) | × (b) |",
-            "|---|---:|---:|---:|",
-        ]
-        for key, name, t in results:
-            lines.append(
-                f"| ({key}) {name} | {ms(statistics.median(t))} | "
-                f"{fmt(ratio(times, key, 'a'))} | {fmt(ratio(times, key, 'b'))} |"
-            )
-        lines.append("")
-    (n1, m1), (n2, m2) = mem
-    growth = m2 / m1 - 1
-    lines += [
-        f"Peak resident memory of a fresh process doing `run()` on the MLP GAN (batch 64): "
-        f"{m1 / 1024:.1f} MiB at {n1} steps, {m2 / 1024:.1f} MiB at {n2} steps "
-        f"(growth {growth * 100:+.1f}%).",
-        "",
-    ]
+    bench = Bench(args.quick, args.repeats, log)
+    bench.update_table()
+    bench.run_tables()
+    bench.other_table()
+    bench.scale_tables()
+    mem = bench.memory()
+    command = "python benchmarks/speed.py" + "".join(f" {a}" for a in sys.argv[1:])
+    lines, summary = report(bench, mem, time.perf_counter() - t0, load_start, load(), command)
     print("\n".join(lines))
-
     print("Ratios:")
-    for model, results in rows:
-        times = {key: t for key, _, t in results}
-        for key, ref, what in (
-            ("c", "a", "update()/(a)"),
-            ("d", "b", "run()/(b)"),
-            ("d", "e", "run()/keras fit"),
-            ("f", "d", "torch/run()"),
-            ("c+xla", "a+xla", "update()+XLA/(a)+XLA"),
-            ("d+xla", "b+xla", "run()+XLA/(b)+XLA"),
-        ):
-            r = ratio(times, key, ref)
-            if r is not None:
-                print(f"ratio {model.name} {what} = {r:.2f}")
-    print(f"ratio memory {n2}/{n1} steps = {m2 / m1:.3f}")
+    for what, r in summary:
+        print(f"ratio {what} = {r:.3f}")
 
     if args.write:
         with open(RESULTS) as f:

@@ -21,6 +21,7 @@ mean image and the training digit whose upper half is nearest.
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 
@@ -152,6 +153,8 @@ def main():
         f"{args.n_iter} updates, {seconds:.1f} s"
     )
     reconstruction, _ = fit(np.ones(64, np.float32), (0.0, 0.0), seed=2)  # reconstruction only
+    if args.checkpoint_dir is None:
+        shutil.rmtree(checkpoint_dir)
 
     mean_image = x_train.mean(axis=0)
     upper = lambda x: x[:, known > 0]

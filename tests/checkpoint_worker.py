@@ -1,6 +1,7 @@
 """A training process for tests/test_checkpoints.py.
 
     python tests/checkpoint_worker.py KIND N_ITER CHECKPOINT_DIR OUT.npz [--every K] [--width W]
+    python tests/checkpoint_worker.py verify WIDTH DIR...   # resume each, 2 more updates
 
 KIND is "gan" (array data), "bigan" or "critic5" (GAN with `run(n_critic=5)`).
 Everything is seeded and op determinism is on, with noise from a
@@ -63,7 +64,19 @@ def weights(networks):
     }
 
 
+def verify(directories, width):
+    """Resumes each directory's newest checkpoint and makes two more updates."""
+    for directory in directories:
+        saved = int(tf.train.latest_checkpoint(directory).rsplit("-", 1)[1])
+        inference, networks, run_kwargs = build("gan", width)
+        inference.run(n_iter=saved + 2, n_print=0, checkpoint_dir=directory, **run_kwargs)
+        finite = all(np.isfinite(v).all() for v in weights(networks).values())
+        print("done", directory, int(inference.t), "finite" if finite else "NOT FINITE", flush=True)
+
+
 def main():
+    if sys.argv[1] == "verify":  # verify WIDTH DIR...
+        return verify(sys.argv[3:], int(sys.argv[2]))
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=["gan", "bigan", "critic5"])
     parser.add_argument("n_iter", type=int)

@@ -223,7 +223,8 @@ class ObservedDataTest(ErrorTestCase):
             adinfer.GANInference({nets.fake: np.zeros((0, 2), np.float32)}, nets.disc)
         with self.assertRaisesRegex(ValueError, "data value must have a first axis"):
             adinfer.GANInference({nets.fake: np.float32(1.0)}, nets.disc)
-        pairs = tf.data.Dataset.from_tensor_slices((np.ones((4, 2)), np.ones(4)))
+        # Pairs are structured data now (a conditional GAN); nesting deeper is refused.
+        pairs = tf.data.Dataset.from_tensor_slices((np.ones((4, 2)), (np.ones(4), np.ones(4))))
         with self.assertRaisesRegex(TypeError, "data value: a dataset must yield single tensors"):
             adinfer.GANInference({nets.fake: pairs}, nets.disc)
         empty = tf.data.Dataset.from_tensor_slices(np.ones((0, 2), np.float32))

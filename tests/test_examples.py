@@ -14,6 +14,8 @@ EXAMPLES = {
     "bigan_grid.py": ["--n-iter", "20"],
     "wgan_gp_ring.py": ["--n-iter", "10"],
     "bayesian_linear_regression_implicitklqp.py": ["--n-iter", "10"],
+    "conditional_gan_digits.py": ["--n-iter", "20"],
+    "infogan_digits.py": ["--n-iter", "20"],
     "latent_inpainting.py": ["--n-iter", "10", "--n-iter-gan", "20"],
 }
 

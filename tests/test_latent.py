@@ -445,3 +445,7 @@ class LatentInferenceErrorsTest(tf.test.TestCase):
             adinfer.LatentInference(generator, mse, target=target, warm_start="yes")
         with self.assertRaisesRegex(ValueError, "batch_size"):
             adinfer.LatentInference(generator, mse, target=target, batch_size=0)
+        inference = adinfer.LatentInference(generator, mse, target=target)
+        with self.assertRaisesRegex(ValueError, "n_critic"):
+            inference.run(n_iter=2, n_critic=1)
+        self.assertEqual(int(inference.t), 0)

@@ -94,3 +94,45 @@ class ProgressTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+class FusedProgressTest(tf.test.TestCase):
+    def test_print_points_inside_a_call_show_their_own_losses(self):
+        """`run` fuses many iterations per compiled call, yet each print point
+        shows the losses of its own iteration: those an unfused `update()` loop
+        with the same seeds reports at the same step, for simultaneous updates
+        and for `n_critic=2`."""
+        from test_checkpoints import make_gan
+
+        for n_critic, steps_per_execution in ((None, None), (None, 17), (2, 10)):
+            inference, _, optimizers = make_gan()
+            shown = []
+            inference.print_progress = shown.append
+            inference.run(
+                n_iter=40,
+                n_print=5,
+                n_critic=n_critic,
+                steps_per_execution=steps_per_execution,
+                **optimizers,
+            )
+            inference, _, optimizers = make_gan()
+            inference.initialize(n_iter=40, n_print=5, **optimizers)
+            unfused = {}
+            for iteration in range(1, 41):
+                if n_critic is None:
+                    info = inference.update()
+                else:
+                    loss_d = [inference.update(variables="Disc")["loss_d"] for _ in range(n_critic)]
+                    info = {**inference.update(variables="Gen"), "loss_d": loss_d[-1]}
+                unfused[iteration] = info
+            printed = [info["iteration"] for info in shown]
+            self.assertEqual(printed, [1, 5, 10, 15, 20, 25, 30, 35, 40])
+            for info in shown:
+                expected = unfused[info["iteration"]]
+                self.assertEqual(info["t"], expected["t"])
+                self.assertAllClose(
+                    [info["loss"], info["loss_d"]],
+                    [expected["loss"], expected["loss_d"]],
+                    rtol=1e-5,
+                    atol=1e-6,
+                )

@@ -1,14 +1,18 @@
+from adinfer.inferences.acgan import ACGANInference
 from adinfer.inferences.bigan import BiGANInference
 from adinfer.inferences.gan import GANInference
 from adinfer.inferences.implicit_klqp import ImplicitKLqp
 from adinfer.inferences.inference import Inference
+from adinfer.inferences.infogan import InfoGANInference
 from adinfer.inferences.latent import LatentInference
 from adinfer.inferences.wgan import WGANInference
 
 __all__ = [
+    "ACGANInference",
     "BiGANInference",
     "GANInference",
     "ImplicitKLqp",
+    "InfoGANInference",
     "Inference",
     "LatentInference",
     "WGANInference",

@@ -74,6 +74,7 @@ class BiGANInference(GANInference):
         gradient_penalty_target=1.0,
         gradient_penalty_one_sided=False,
         r1_penalty_weight=None,
+        augment=None,
     ):
         """
         Args:
@@ -89,6 +90,8 @@ class BiGANInference(GANInference):
           gradient_penalty_weight, gradient_penalty_target,
           gradient_penalty_one_sided, r1_penalty_weight: penalties on the
             joint critic, as in `GANInference` (see the class docstring).
+          augment: a differentiable augmentation of the x side, D(T(x), z), as
+            in `GANInference`.
         """
         prior, encoder = self._check_latent_vars(latent_vars)
         self.fed_prior = data_lib.is_placeholder(prior)
@@ -114,6 +117,7 @@ class BiGANInference(GANInference):
             gradient_penalty_target=gradient_penalty_target,
             gradient_penalty_one_sided=gradient_penalty_one_sided,
             r1_penalty_weight=r1_penalty_weight,
+            augment=augment,
         )
         self.data = data
         self.latent_vars = latent_vars
@@ -216,37 +220,38 @@ class BiGANInference(GANInference):
         loss = self.discriminator_loss(d_fake, d_true)  # labels swapped
         return loss, loss_d, _concat(d_true, d_fake)
 
-    def encode(self, x):
+    def encode(self, x, ema=True):
         """`encoder(x)` for a batch of observations `x`, as a NumPy array,
-        computed in batches of `batch_size` (256 without one).
+        computed in batches of `batch_size` (256 without one); with the averaged
+        weights when kept (`initialize(ema_decay=...)`) unless `ema=False`.
         """
-        return self._map("encode", x)
+        return self._map("encode", x, ema)
 
-    def reconstruct(self, x):
+    def reconstruct(self, x, ema=True):
         """`decoder(encoder(x))` for observations `x`, as a NumPy array."""
-        return self._map("reconstruct", x)
+        return self._map("reconstruct", x, ema)
 
-    def _generate(self, n):
+    def _check_sampling(self):
         if self.fed_prior:
             raise ValueError(
                 "sample: the prior is a placeholder, fed by the caller, so there is nothing "
                 "to draw z from; decode your own draws with the decoder."
             )
+
+    def _generate(self, n):
+        self._check_sampling()
         return self.call("Gen", self.decoder, self.call("Gen", self.prior, n))
 
     @property
     def _x_spec(self):
         return self.stream.spec[0] if self.fed_prior else self.stream.spec
 
-    def _map(self, name, x):
+    def _map(self, name, x, ema):
         spec = self._x_spec
         x = tf.convert_to_tensor(x, spec.dtype)
         if not spec.shape[1:].is_compatible_with(x.shape[1:]) or x.shape.rank != spec.shape.rank:
             raise ValueError(f"x must have shape [n] + {spec.shape[1:]}, got {x.shape}.")
-        fn = self._compiled.get(name)
-        if fn is None:
-            fn = self._compiled[name] = self._exported_functions()[name]
-        return fn(x).numpy()
+        return self._served(name, ema)(x).numpy()
 
     def _exported_functions(self):
         functions = super()._exported_functions()

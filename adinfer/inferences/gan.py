@@ -112,6 +112,7 @@ class GANInference(Inference):
         gradient_penalty_one_sided=False,
         r1_penalty_weight=None,
         condition=None,
+        augment=None,
     ):
         """
         Args:
@@ -134,7 +135,18 @@ class GANInference(Inference):
           condition: the distribution of the generated batch's labels in a
             conditional GAN, a TFP distribution (or a program
             `condition(batch_size) -> y`); None uses the real batch's labels.
+          augment: a differentiable augmentation `T(x) -> x` applied to the
+            observations (x, not labels or codes) in every discriminator call,
+            real and generated batches drawn separately: D(T(x)) (DiffAugment,
+            Zhao et al., 2020; e.g. `adinfer.augment.DiffAugment(
+            "color,translation,cutout")`). Not with `pack` > 1.
         """
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment must be a callable T(x) -> x, got {type(augment).__name__}.")
+        if augment is not None and pack != 1:
+            raise ValueError(
+                "augment with pack > 1: T would act on packed samples; augment or pack, not both."
+            )
         penalties = _penalty_arguments(
             gradient_penalty_weight,
             gradient_penalty_target,
@@ -165,7 +177,10 @@ class GANInference(Inference):
             )
         super().__init__(data, batch_size=batch_size, seed=seed)
         (self.fake,) = self.data.keys()
-        self.discriminator = discriminator
+        self.augment = augment
+        self.discriminator = (
+            discriminator if augment is None else _augmented(discriminator, augment)
+        )
         self.condition = condition
         self.conditional = condition is not None or self._takes_condition(self.fake)
         if self.conditional:
@@ -280,6 +295,37 @@ class GANInference(Inference):
         loss = self.generator_loss(d_true, d_fake)
         return loss, loss_d, _concat(d_true, d_fake)
 
+    def record(self, scalars):
+        """Writes `{tag: scalar tensor}` from inside the objective to TensorBoard,
+        at the updates the engine writes its own scalars (t = 1 and every
+        `n_print`), and keeps them in `self.scalars`. Nothing is written
+        without a `logdir`, while the networks are built, or under XLA.
+        """
+        self.scalars = dict(scalars)
+        if (
+            self._writer is None
+            or self._discovery is not None
+            or self.jit_compile
+            or not tf.inside_function()
+        ):
+            return
+        t = self.t.read_value()
+        with (
+            tf.compat.v1.name_scope(None),
+            self._writer.as_default(step=t),
+            tf.summary.record_if(tf.logical_or(t == 1, t % max(self.n_print, 1) == 0)),
+        ):
+            for tag, value in self.scalars.items():
+                tf.summary.scalar(tag, value)
+
+    def _check_sampling(self):
+        """Raises ValueError when `sample(n)` has nothing to draw from."""
+        if self.conditional and self.condition is None:
+            raise ValueError(
+                "sample: this conditional GAN has no condition= to draw labels from; "
+                "pass them, sample(n, y)."
+            )
+
     def _generate(self, n, y=None):
         """n generated examples; for a conditional GAN the pair `(x, y)`, y
         given or drawn from `condition`.
@@ -287,23 +333,22 @@ class GANInference(Inference):
         if not self.conditional:
             return self.call("Gen", self.fake, n)
         if y is None:
-            if self.condition is None:
-                raise ValueError(
-                    "sample: this conditional GAN has no condition= to draw labels from; "
-                    "pass them, sample(n, y)."
-                )
+            self._check_sampling()
             like = self.stream.example_batch(self.batch_size)[1]
             y = self._draw_condition(n, like)
         return self.call("Gen", self.fake, n, y), y
 
-    def sample(self, n, y=None):
-        """`n` generated examples as NumPy data shaped like the observations.
+    def sample(self, n, y=None, ema=True):
+        """`n` generated examples as NumPy data shaped like the observations,
+        from the averaged weights when kept (`initialize(ema_decay=...)`) unless
+        `ema=False`.
 
         A conditional GAN returns pairs `(x, y)`: labels y drawn from
         `condition`, or those given, `y` one label (repeated n times) or n labels.
         """
         if y is None:
-            return super().sample(n)
+            self._check_sampling()
+            return super().sample(n, ema=ema)
         if not self.conditional:
             raise ValueError("sample: y is for conditional GANs (fake(batch_size, y)).")
         n = _count(n, "n")
@@ -318,10 +363,7 @@ class GANInference(Inference):
             )
         if y.shape[0] != n:
             raise ValueError(f"sample: got {y.shape[0]} labels for n={n}.")
-        fn = self._compiled.get("sample_given")
-        if fn is None:
-            fn = self._compiled["sample_given"] = self._exported_functions()["sample_given"]
-        return fn(y).numpy(), y.numpy()
+        return self._served("sample_given", ema)(y).numpy(), y.numpy()
 
     def _exported_functions(self):
         """`sample(n)` (structured like the observations); for a conditional
@@ -532,3 +574,12 @@ def pack(x, m):
 
 def _concat(*tensors):
     return tf.concat([tf.reshape(x, [-1]) for x in tensors], axis=0)
+
+
+def _augmented(discriminator, augment):
+    """D(T(x), ...): the discriminator seeing the augmented observations."""
+
+    def augmented(x, *rest):
+        return discriminator(augment(x) if tf.is_tensor(x) else x, *rest)
+
+    return augmented

@@ -3,6 +3,7 @@
 import contextlib
 import datetime
 import os
+import time
 
 import keras
 import numpy as np
@@ -86,6 +87,7 @@ class Inference:
     groups = GROUPS  # the groups this inference trains
     checkpoint_every = None
     _manager = _checkpoint = _state_variables = None
+    ema_decay = None
     _saved_t = 0
 
     # -- What a subclass states -------------------------------------------------
@@ -93,6 +95,7 @@ class Inference:
     def objectives(self, x_true):
         """Returns `(loss, loss_d, d_outputs)` for one batch of observations,
         before regularization; call networks through `self.call(group, ...)`.
+        `d_outputs` (for the histogram summary) may be None.
         """
         raise NotImplementedError
 
@@ -129,6 +132,7 @@ class Inference:
             self.n_print if self._writer is not None else None,
             self.debug,
             self.jit_compile,
+            self.ema_decay,
             objective_args,
         )
 
@@ -158,6 +162,10 @@ class Inference:
                 out = program(*args)
                 if isinstance(out, tfp.distributions.Distribution):
                     out = out.sample()
+            if keras.mixed_precision.global_policy().name.startswith("mixed_"):
+                # Objectives in float32 under a mixed policy: networks compute in
+                # half precision, their outputs are cast back once.
+                out = tf.nest.map_structure(_to_float32_if_half, out)
             if tape is not None:
                 self._discovery[group].append((tape.watched_variables(), entry[1]))
                 for layer in entry[1]:
@@ -194,6 +202,7 @@ class Inference:
         checkpoint_every=None,
         max_to_keep=5,
         warm_start_from=None,
+        ema_decay=None,
     ):
         """Prepares training: variable groups, optimizers, the compiled steps.
 
@@ -214,8 +223,10 @@ class Inference:
           debug: check losses and gradients for NaN/Inf at every step with
             `tf.debugging.check_numerics` (the failing op is named).
           jit_compile: compile the update with XLA.
-          steps_per_execution: the most updates `run` fuses into one compiled
-            call; `n_print` by default, so progress is exact.
+          steps_per_execution: the most iterations `run` fuses into one
+            compiled call. By default the length adapts to the cost of a step,
+            about half a second of training per call; progress stays exact either
+            way, as each call records the losses of every iteration it runs.
           checkpoint_dir: directory of this run's checkpoints
             (`tf.train.CheckpointManager`). If it holds one, training resumes
             from the newest: networks, optimizers, `t`, random streams and data
@@ -227,6 +238,11 @@ class Inference:
           warm_start_from: a directory or checkpoint path of another run whose
             network variables are copied in (not its optimizers or `t`); ignored
             when `checkpoint_dir` already holds a checkpoint, as in TF Estimators.
+          ema_decay: d in (0, 1) to keep an exponential moving average of every
+            "Gen" variable, w̄ ← d·w̄ + (1 − d)·w after each "Gen" update
+            (starting from the weights at `initialize`); `sample`, `encode`,
+            `reconstruct`, `export` and `run`'s evaluation then use the averaged
+            weights (`ema=False` for the raw ones). See `averages`.
         """
         # n_iter=0 is allowed: `run` then builds, initializes and trains nothing.
         n_iter = data_lib.check_int(n_iter, "n_iter", minimum=0)
@@ -243,16 +259,23 @@ class Inference:
         warm_start_from = self._check_checkpoint_args(
             checkpoint_dir, checkpoint_every, max_to_keep, warm_start_from
         )
+        if ema_decay is not None:
+            if isinstance(ema_decay, bool) or not isinstance(ema_decay, (int, float)):
+                raise TypeError(f"ema_decay must be None or a number in (0, 1), got {ema_decay!r}.")
+            if not 0.0 < ema_decay < 1.0:
+                raise ValueError(f"ema_decay must be in (0, 1), got {ema_decay!r}.")
+            ema_decay = float(ema_decay)
         arguments = {"Gen": (optimizer, var_list), "Disc": (optimizer_d, var_list_d)}
         optimizers = {
-            g: optimizers_lib.build(arguments[g][0], OPTIMIZER_ARGUMENT[g]) for g in self.groups
+            g: self._loss_scaled(optimizers_lib.build(arguments[g][0], OPTIMIZER_ARGUMENT[g]))
+            for g in self.groups
         }
         self._build()
         variables = self._group_variables({g: arguments[g][1] for g in self.groups})
 
         self.n_iter = n_iter
         self.n_print = max(1, n_iter // 100) if n_print is None else n_print
-        self.steps_per_execution = steps_per_execution or self.n_print or min(max(n_iter, 1), 1000)
+        self.steps_per_execution = steps_per_execution
         self.debug = debug
         self.jit_compile = jit_compile
         self.variables = variables
@@ -260,6 +283,9 @@ class Inference:
         for group, opt in optimizers.items():
             if not opt.built:
                 opt.build(variables[group])
+        self.ema_decay = ema_decay
+        for v, average in self._averaged_pairs(ema_decay is not None):
+            average.assign(v)  # a new run averages from the weights it starts with
         self.t.assign(0)
         if self._writer is not None:
             self._writer.close()
@@ -304,16 +330,16 @@ class Inference:
         step = self._compiled.get(("update", variables))
         if step is None:
             step = self._compiled["update", variables] = tf.function(
-                lambda *fed: self._step(self._groups(variables), fed),
+                lambda *fed: _as_one_vector(self._step(self._groups(variables), fed)),
                 input_signature=self.stream.input_signature,
                 autograph=False,
             )
-        t, loss, loss_d, failed = step(*fed)
+        t, loss, loss_d, failed = step(*fed).numpy().tolist()  # one host sync
         self._raise_if_failed(failed)
         t = int(t)
         if self.checkpoint_every and t % self.checkpoint_every == 0:
             self.save()
-        return {"t": t, "loss": float(loss), "loss_d": float(loss_d)}
+        return {"t": t, "loss": loss, "loss_d": loss_d}
 
     def run(self, n_critic=None, feed_dict=None, evaluate=None, evaluate_every=None, **kwargs):
         """Edward's `run`: `initialize(**kwargs)`, `n_iter` iterations with
@@ -342,6 +368,11 @@ class Inference:
             the newest checkpoint) at the last finite state.
         """
         n_critic = data_lib.check_int(n_critic, "n_critic", allow_none=True)
+        if n_critic is not None and "Disc" not in self.groups:
+            raise ValueError(
+                f'n_critic={n_critic!r}: {type(self).__name__} has no "Disc" group to '
+                "update; leave n_critic None."
+            )
         evaluate_every = data_lib.check_int(evaluate_every, "evaluate_every", allow_none=True)
         if evaluate is not None and not callable(evaluate):
             raise TypeError(
@@ -364,27 +395,50 @@ class Inference:
         )
         if done and self.n_print:
             self.progbar.update(min(done, self.progbar.target))
+        chunks = _ChunkSizer(self.steps_per_execution)
         try:
             for end in stops["all"]:
                 if end <= done:
                     continue
                 while done < end:
-                    chunk = min(end - done, self.steps_per_execution)
-                    t, loss, loss_d, failed = loop(tf.constant(chunk, tf.int32), *fed)
+                    start, t_start = done, int(self.t)
+                    with chunks.timed(end - done) as n:
+                        t, losses, failed = loop(tf.constant(n, tf.int32), *fed)
+                    t, failed, losses = int(t), int(failed), losses.numpy()
+                    done += (t - t_start) // updates_per_iteration
+                    # Losses at every print point the call passed, as if printed live.
+                    for j in range(start + 1, done + 1):
+                        if self._is_print_point(j) and j != end:
+                            self.print_progress(
+                                self._info(t_start, j - start, losses, updates_per_iteration)
+                            )
                     self._raise_if_failed(failed)
-                    done += chunk
-                info = {"t": int(t), "loss": float(loss), "loss_d": float(loss_d)}
+                info = self._info(t_start, done - start, losses, updates_per_iteration)
                 if end in stops["evaluate"]:
                     info["eval"] = self._evaluate(evaluate)
                 if end in stops["checkpoint"]:
                     self.save()
-                self.print_progress({**info, "iteration": done})
+                self.print_progress(info)
         except KeyboardInterrupt:
             if self._manager is not None:
                 print(f"adinfer: interrupted at t={int(self.t)}; saved {self.save()}", flush=True)
             raise
         finally:
             self.finalize()
+
+    @staticmethod
+    def _info(t_start, k, losses, updates_per_iteration):
+        """Progress of the k-th iteration of a compiled call that began at `t_start`."""
+        upi = updates_per_iteration
+        t = t_start + k * upi
+        loss, loss_d = (float(x) for x in losses[k - 1])
+        return {"t": t, "loss": loss, "loss_d": loss_d, "iteration": t // upi}
+
+    def _is_print_point(self, iteration):
+        n_print = self.n_print
+        return bool(n_print) and (
+            iteration == 1 or iteration % n_print == 0 or iteration == self.n_iter
+        )
 
     def print_progress(self, info):
         """Updates the progress bar with `Gen Loss` and `Disc Loss` when the step
@@ -396,7 +450,7 @@ class Inference:
             return
         step = info.get("iteration", info["t"])
         values = [(f"eval/{k}", v) for k, v in info.get("eval", {}).items()]
-        if step == 1 or step % self.n_print == 0 or step == self.n_iter or values:
+        if self._is_print_point(step) or values:
             self.progbar.stateful_metrics.update(name for name, _ in values)
             self.progbar.update(
                 min(step, self.progbar.target),
@@ -433,6 +487,17 @@ class Inference:
         """The `tf.train.Checkpoint` of the training state (after `initialize`)."""
         return self._checkpoint
 
+    def _loss_scaled(self, optimizer):
+        """`optimizer` wrapped in Keras's `LossScaleOptimizer` under the
+        "mixed_float16" policy (as `Model.compile` does), the same wrapper each time.
+        """
+        if keras.mixed_precision.global_policy().name != "mixed_float16" or _scales_loss(optimizer):
+            return optimizer
+        wrappers = self.__dict__.setdefault("_loss_scale_wrappers", {})
+        if id(optimizer) not in wrappers:
+            wrappers[id(optimizer)] = (optimizer, keras.optimizers.LossScaleOptimizer(optimizer))
+        return wrappers[id(optimizer)][1]
+
     def _check_checkpoint_args(self, checkpoint_dir, checkpoint_every, max_to_keep, warm_start):
         if checkpoint_dir is not None and not isinstance(checkpoint_dir, (str, os.PathLike)):
             raise TypeError(
@@ -465,6 +530,8 @@ class Inference:
         }
         if self.stream.iterator is not None:
             tracked["data"] = self.stream.iterator
+        if self.ema_decay is not None:
+            tracked["averages"] = self.averages
         self._checkpoint = tf.train.Checkpoint(**tracked)
         self._manager = None
         if checkpoint_dir is not None:
@@ -516,28 +583,29 @@ class Inference:
 
     # -- Sampling and export ----------------------------------------------------
 
-    def sample(self, n):
+    def sample(self, n, ema=True):
         """`n` generated examples as a NumPy array, drawn in batches of
-        `batch_size` (256 without one).
+        `batch_size` (256 without one); from the averaged weights when
+        `initialize(ema_decay=...)` keeps them, unless `ema=False`.
         """
         n = _count(n, "n")
-        fn = self._compiled.get("sample")
-        if fn is None:
-            fn = self._compiled["sample"] = self._exported_functions()["sample"]
+        fn = self._served("sample", ema)
         return tf.nest.map_structure(lambda x: x.numpy(), fn(tf.constant(n, tf.int32)))
 
-    def export(self, path):
+    def export(self, path, ema=True):
         """Writes a SavedModel to `path` whose loaded object serves `sample(n)`
         (an int32 scalar in, a batch out) and the subclass's other maps
         (`encode(x)`, `reconstruct(x)` for BiGAN); `tf.saved_model.load(path)`
         serves it without adinfer. The random streams the generator reads are
-        saved with their current state.
+        saved with their current state; the averaged weights are served when
+        kept, unless `ema=False`.
         """
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a directory path, got {type(path).__name__}.")
         module = tf.Module()
         captured = []
-        for name, fn in self._exported_functions().items():
+        for name in self._exported_functions():
+            fn = self._served(name, ema)
             setattr(module, name, fn)
             captured += fn.get_concrete_function().variables
         module.captured_variables = _unique(captured)
@@ -562,6 +630,73 @@ class Inference:
             )
         }
 
+    # -- Averaged weights (generator EMA) ----------------------------------------
+
+    @property
+    def averages(self):
+        """The exponential moving averages of the "Gen" variables (with
+        `initialize(ema_decay=...)`), in the order of `variables["Gen"]`.
+
+        Kept beside the trained weights, which they never overwrite: Keras's
+        `optimizer(use_ema=True)` instead copies its averages into the weights
+        (`finalize_variable_values`), after which training cannot go on from
+        the raw weights; a GAN is trained on raw weights and sampled from the
+        averaged ones (Karras et al., 2018; Yazıcı et al., 2019).
+        """
+        trained = [scopes.raw_variable(v) for v in self.variables["Gen"]]
+        key = tuple(id(v) for v in trained)
+        if getattr(self, "_averages_key", None) != key:
+            self._averages = [
+                tf.Variable(v.read_value(), trainable=False, name=v.name.split(":")[0] + "_ema")
+                for v in trained
+            ]
+            self._averages_key = key
+        return self._averages
+
+    def _averaged_pairs(self, use):
+        """`(variable, average)` pairs when averages are kept and `use`, else ()."""
+        if not use or getattr(self, "ema_decay", None) is None:
+            return ()
+        return tuple(zip((scopes.raw_variable(v) for v in self.variables["Gen"]), self.averages))
+
+    def _update_averages(self):
+        decay = self.ema_decay
+        for v, average in self._averaged_pairs(True):
+            average.assign(decay * average + (1.0 - decay) * v)
+
+    def _with_weights(self, fn, ema):
+        """`fn` (a `tf.function` with an input signature) run with the averaged
+        "Gen" weights swapped in and the trained ones put back, in one graph.
+        """
+        pairs = self._averaged_pairs(ema)
+        if not pairs:
+            return fn
+
+        def swapped(*args):
+            trained = [v.read_value() for v, _ in pairs]
+            with tf.control_dependencies(trained):
+                swaps = [v.assign(average) for v, average in pairs]
+            with tf.control_dependencies(swaps):
+                out = fn(*args)
+            with tf.control_dependencies(tf.nest.flatten(out)):
+                restores = [v.assign(value) for (v, _), value in zip(pairs, trained)]
+            with tf.control_dependencies(restores):
+                return tf.nest.map_structure(tf.identity, out)
+
+        return tf.function(swapped, input_signature=fn.input_signature, autograph=False)
+
+    def _served(self, name, ema=True):
+        """The compiled `name` function of `_exported_functions`, with the
+        averaged weights when `ema` and averages are kept.
+        """
+        ema = ema and self.ema_decay is not None
+        fn = self._compiled.get((name, ema))
+        if fn is None:
+            fn = self._compiled[name, ema] = self._with_weights(
+                self._exported_functions()[name], ema
+            )
+        return fn
+
     # -- Evaluation and failures ------------------------------------------------
 
     def _evaluate(self, evaluate):
@@ -569,6 +704,8 @@ class Inference:
         state = self.state_variables
         before = [v.read_value() for v in state]
         try:
+            for v, average in self._averaged_pairs(True):
+                v.assign(average)
             results = evaluate(self)
         finally:
             for v, value in zip(state, before):
@@ -601,12 +738,11 @@ class Inference:
             )
 
     def _stops(self, updates_per_iteration, evaluate_every):
-        """Iterations where `run` returns to Python: progress prints, evaluations,
-        checkpoints and the end.
+        """Iterations where `run` must return to Python: evaluations,
+        checkpoints and the end. Progress is read from what each call records.
         """
         n = self.n_iter
         every = lambda k: set(range(k, n + 1, k)) if k else set()
-        printed = every(self.n_print) | ({1} if self.n_print and n else set())
         evaluated = every(evaluate_every) | ({n} if evaluate_every else set())
         saved = (
             {n}
@@ -618,7 +754,7 @@ class Inference:
             }
         )
         return {
-            "all": sorted(e for e in printed | evaluated | saved | {n} if e > 0),
+            "all": sorted(e for e in evaluated | saved | {n} if e > 0),
             "evaluate": evaluated,
             "checkpoint": saved if self._manager is not None else set(),
         }
@@ -730,22 +866,36 @@ class Inference:
             for g in groups:
                 stack.enter_context(tapes[g]).watch(raw[g])
             loss, loss_d, d_outputs = self._forward(x_true)
-        objective = {"Gen": loss, "Disc": loss_d}
+            objective = {"Gen": loss, "Disc": loss_d}
+            # float16: Keras's LossScaleOptimizer scales here, unscales and skips
+            # non-finite steps in `apply_gradients`.
+            scaled = {
+                g: self.optimizers[g].scale_loss(objective[g])
+                if _scales_loss(self.optimizers[g])
+                else objective[g]
+                for g in groups
+            }
         # All gradients come from the same forward pass, before any variable moves.
-        grads = {g: tapes[g].gradient(objective[g], raw[g]) for g in groups}
+        grads = {g: tapes[g].gradient(scaled[g], raw[g]) for g in groups}
         if self.debug:
             for g in groups:
                 tf.debugging.check_numerics(objective[g], f"{g} objective")
                 grads[g] = [tf.debugging.check_numerics(x, f"{g} gradient") for x in grads[g]]
-        failed = tf.add_n(
-            [tf.where(_all_finite(objective[g], grads[g]), 0, 1 << GROUPS.index(g)) for g in groups]
-        )
+        # Under loss scaling, overflowing gradients are expected and skipped by
+        # the optimizer; only a non-finite objective is a failure.
+        finite = {
+            g: _all_finite(objective[g], [] if _scales_loss(self.optimizers[g]) else grads[g])
+            for g in groups
+        }
+        failed = tf.add_n([tf.where(finite[g], 0, 1 << GROUPS.index(g)) for g in groups])
         failed = tf.where(tf.equal(blocked, 0), failed, blocked)
 
         def apply():
             for g in groups:
                 self.optimizers[g].apply_gradients(zip(grads[g], self.variables[g]))
                 self.after_update(g)
+                if g == "Gen":
+                    self._update_averages()
             return tf.constant(0)
 
         # A step with a non-finite objective or gradient is not taken: the
@@ -798,7 +948,8 @@ class Inference:
                     tf.summary.scalar("loss", loss)
                 if "Disc" in groups:
                     tf.summary.scalar("loss/discriminative", loss_d)
-                tf.summary.histogram("discriminator_outputs", d_outputs)
+                if d_outputs is not None:
+                    tf.summary.histogram("discriminator_outputs", d_outputs)
                 for g, norm in grad_norms.items():
                     tf.summary.scalar(f"gradient_norm/{g}", norm)
         with tf.control_dependencies([t]):
@@ -807,7 +958,9 @@ class Inference:
 
     def _loop(self, n, n_critic, fed):
         """`n` iterations in one compiled call (a `tf.while_loop`), stopping
-        after the first update that failed.
+        after the first update that failed. Returns `t`, the losses of every
+        iteration (`[n, 2]`: what the progress bar shows at any print point the
+        call passes) and `failed`.
         """
 
         def iteration():
@@ -819,17 +972,18 @@ class Inference:
             t, loss, _, failed = self._step(("Gen",), fed, failed)
             return t, loss, loss_d, failed
 
-        def body(i, t, loss, loss_d, failed):
-            return (i + 1,) + tuple(iteration())
+        def body(i, t, failed, losses):
+            t, loss, loss_d, failed = iteration()
+            return i + 1, t, failed, losses.write(i, tf.stack([loss, loss_d]))
 
-        zero = tf.zeros([], self._loss_dtype)
-        start = (tf.constant(0), self.t.read_value(), zero, zero, tf.constant(0))
-        _, t, loss, loss_d, failed = tf.while_loop(
-            lambda i, t, loss, loss_d, failed: tf.logical_and(i < n, tf.equal(failed, 0)),
+        losses = tf.TensorArray(self._loss_dtype, size=n, element_shape=[2])
+        start = (tf.constant(0), self.t.read_value(), tf.constant(0), losses)
+        _, t, failed, losses = tf.while_loop(
+            lambda i, t, failed, losses: tf.logical_and(i < n, tf.equal(failed, 0)),
             body,
             start,
         )
-        return t, loss, loss_d, failed
+        return t, losses.stack(), failed
 
 
 class NonFiniteError(FloatingPointError):
@@ -847,6 +1001,23 @@ def _all_finite(objective, grads):
         values = g.values if isinstance(g, tf.IndexedSlices) else g
         terms.append(tf.cast(tf.reduce_sum(values * tf.zeros([], values.dtype)), tf.float32))
     return tf.math.is_finite(tf.add_n(terms))
+
+
+def _scales_loss(optimizer):
+    return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def _to_float32_if_half(x):
+    if tf.is_tensor(x) and x.dtype in (tf.float16, tf.bfloat16):
+        return tf.cast(x, tf.float32)
+    return x
+
+
+def _as_one_vector(values):
+    """`(t, loss, loss_d, failed)` as one float64 vector (exact for t < 2⁵³),
+    so that `update` reads its results back in one transfer.
+    """
+    return tf.stack([tf.cast(v, tf.float64) for v in values])
 
 
 def _map_batches(fn, n_batches):
@@ -884,3 +1055,30 @@ def _creation_order(variable):
 def _unique(variables):
     """`variables` without repeats (by identity), in order."""
     return list({id(v): v for v in variables}.values())
+
+
+class _ChunkSizer:
+    """Iterations per compiled call of `run`: enough that Python's share of the
+    time is small, few enough that progress shows about every `SECONDS`;
+    measured from the calls themselves, the first (tracing) one excluded.
+    """
+
+    SECONDS = 0.5
+
+    def __init__(self, most=None):
+        self.most = most
+        self.size = 1  # the first call traces: one iteration
+        self.calls = 0
+
+    @contextlib.contextmanager
+    def timed(self, left):
+        n = min(left, self.size, self.most or left)
+        start = time.perf_counter()
+        yield n
+        seconds = time.perf_counter() - start
+        self.calls += 1
+        if self.calls == 1:
+            self.size = 8
+        else:
+            per_iteration = max(seconds / n, 1e-7)
+            self.size = int(min(max(self.SECONDS / per_iteration, 1), 4 * self.size + 8))

@@ -103,8 +103,8 @@ class LatentInference(Inference):
           batch_size: codes trained at once; by default the first axis of
             `target`'s first array, or 1 without a target.
           discriminator: `D(x) -> logits` (or None), as frozen as the generator.
-          input_clip: c > 0: z is projected into [−c, c] after every update;
-            None for no projection.
+          input_clip: c > 0: z is projected into [−c, c] after every update
+            (and its initial value too); None for no projection.
           restore_from: None, an adinfer checkpoint (directory or checkpoint
             path) or a Keras `.weights.h5` file of the generator.
           warm_start: restore every network variable from `restore_from` (not z
@@ -160,7 +160,7 @@ class LatentInference(Inference):
             model = LatentModel(z, x, d)
             loss = self._loss(model)
         self._summaries(model)
-        d_outputs = tf.zeros([0], loss.dtype) if d is None else tf.reshape(d, [-1])
+        d_outputs = None if d is None else tf.reshape(d, [-1])
         return loss, tf.zeros_like(loss), d_outputs
 
     def after_update(self, group):

@@ -64,6 +64,7 @@ class WGANInference(GANInference):
         gradient_penalty_target=1.0,
         gradient_penalty_one_sided=False,
         r1_penalty_weight=None,
+        augment=None,
     ):
         """
         Args:
@@ -77,7 +78,7 @@ class WGANInference(GANInference):
             of the gradient penalty, 10.0 (WGAN-GP's) unless given; None or 0
             for none. Given here and, differently, as `penalty` is a ValueError.
           gradient_penalty_target, gradient_penalty_one_sided,
-          r1_penalty_weight: as in `GANInference`.
+          r1_penalty_weight, augment: as in `GANInference`.
         """
         given = gradient_penalty_weight is not _GP_DEFAULT
         weight = gradient_penalty_weight if given else 10.0
@@ -92,6 +93,7 @@ class WGANInference(GANInference):
             gradient_penalty_target=gradient_penalty_target,
             gradient_penalty_one_sided=gradient_penalty_one_sided,
             r1_penalty_weight=r1_penalty_weight,
+            augment=augment,
         )
         # The constructor's weight, the default of `initialize(penalty=...)`.
         self._penalty_default = self.gradient_penalty_weight or None
