@@ -420,9 +420,9 @@ class Stream:
                 )
             return ()
         keys = self._keys
-        expected = ", ".join(repr(k) for k in keys)
         unknown = [key for key in feed_dict if not any(key is k for k in keys)]
         if unknown:
+            expected = ", ".join(repr(k) for k in keys)
             raise ValueError(f"feed_dict: unknown key {unknown[0]!r}; feed {expected}.")
         values = []
         for key, ph, cname in zip(keys, self.placeholders, self.names):
@@ -431,7 +431,11 @@ class Stream:
                 where = "" if self.structure is None else f" ({cname})"
                 raise ValueError(f"feed_dict must feed the placeholder {key!r}{where}.")
             try:  # as TF1's feed_dict: numbers are cast to the placeholder's dtype
-                value = tf.cast(tf.convert_to_tensor(match[0]), ph.spec.dtype)
+                value = match[0]
+                if tf.is_tensor(value):
+                    value = tf.cast(value, ph.spec.dtype)
+                else:  # NumPy: converted once, by the compiled step's call
+                    value = np.asarray(value, dtype=ph.spec.dtype.as_numpy_dtype)
             except (TypeError, ValueError, tf.errors.UnimplementedError) as e:
                 raise TypeError(
                     f"feed_dict: {key!r} expects dtype {ph.spec.dtype.name}; "
@@ -443,7 +447,10 @@ class Stream:
                 )
             if value.shape[0] == 0:
                 raise ValueError(f"feed_dict: the batch fed for {key!r} is empty.")
-            _check_tensor_finite(value, f"feed_dict: the batch fed for {key!r}")
+            if tf.is_tensor(value):
+                _check_tensor_finite(value, f"feed_dict: the batch fed for {key!r}")
+            elif value.dtype.kind in "fc" and not np.isfinite(value).all():
+                check_finite(value, f"feed_dict: the batch fed for {key!r}")
             values.append(value)
         sizes = [int(v.shape[0]) for v in values]
         if len(set(sizes)) > 1:

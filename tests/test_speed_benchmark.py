@@ -1,4 +1,4 @@
-"""Smoke run of benchmarks/speed.py --quick: it runs, and its table is well formed.
+"""Smoke run of benchmarks/speed.py --quick: it runs, and its tables are well formed.
 
 Timings are never asserted (they belong to the benchmark); only the structure
 and that every figure is a positive measurement."""
@@ -17,6 +17,8 @@ pytestmark = pytest.mark.slow  # runs the speed benchmark's smoke mode in a subp
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "speed.py")
 RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+NUMBER = r"\d+\.\d+"
 
 
 class SpeedBenchmarkTest(unittest.TestCase):
@@ -31,44 +33,111 @@ class SpeedBenchmarkTest(unittest.TestCase):
             timeout=600,
             cwd=ROOT,
         )
+        cls.out = cls.proc.stdout
+
+    def section(self, title):
+        """The lines of the Markdown table that follows the paragraph starting `title`."""
+        start = self.out.index(title)
+        lines = self.out[start:].splitlines()[2:]
+        table = []
+        for line in lines:
+            if not line.startswith("|"):
+                break
+            table.append(line)
+        self.assertGreater(len(table), 2, title)
+        return table[2:]  # past the header and the alignment row
+
+    def contender_rows(self, title):
+        rows = []
+        for line in self.section(title):
+            match = re.fullmatch(
+                rf"\| \(([\w+]+)\) ([^|]+) \| ({NUMBER}) \| ({NUMBER}|–) \| (\([\w+]+\)|–) \|",
+                line,
+            )
+            self.assertIsNotNone(match, line)
+            key, _, ms, r, to = match.groups()
+            self.assertGreater(float(ms), 0.0, line)
+            if to != "–":
+                self.assertGreater(float(r), 0.0, line)
+            rows.append((key, to))
+        return rows
 
     def test_exits_cleanly(self):
         self.assertEqual(self.proc.returncode, 0, self.proc.stderr[-3000:])
 
-    def test_table_rows(self):
-        rows = re.findall(
-            r"^\| \((\w+)\) ([^|]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", self.proc.stdout, re.M
+    def test_update_table(self):
+        rows = self.contender_rows("**MLP GAN 2-128-128, batch 64: one step fed a NumPy batch**")
+        self.assertEqual(
+            rows,
+            [
+                ("a", "–"),
+                ("c", "(a)"),
+                ("a+check", "(a)"),
+                ("c1", "(a)"),
+                ("c0", "(a)"),
+                ("a0", "(a)"),
+            ],
         )
-        keys = [row[0] for row in rows]
-        expected = ["a", "b", "c", "d", "e"]
-        if importlib.util.find_spec("torch") is not None:
-            expected.append("f")
-        self.assertEqual(keys, expected, self.proc.stdout)
-        for _key, _, ms, vs_a, vs_b in rows:
-            self.assertGreater(float(ms), 0.0)
-            self.assertGreater(float(vs_a), 0.0)
-            self.assertGreater(float(vs_b), 0.0)
-        self.assertEqual(float(rows[0][3]), 1.0)  # (a) against itself
-        self.assertEqual(float(rows[1][4]), 1.0)  # (b) against itself
+
+    def test_run_table(self):
+        rows = self.section("**MLP GAN 2-128-128, batch 64: run() against the hand loop (b)**")
+        configs = []
+        for line in rows:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            self.assertEqual(len(cells), 7, line)
+            n_iter, n_critic, every, repeats = cells[:4]
+            configs.append((int(n_iter), n_critic))
+            self.assertEqual(int(every), max(1, int(n_iter) // 100))
+            self.assertGreater(int(repeats), 0)
+            for cell in cells[4:]:
+                self.assertGreater(float(cell), 0.0, line)
+        self.assertEqual(sorted({c for _, c in configs}), ["5", "–"])  # n_critic 5 and None
+        self.assertEqual(len(configs), 4)
+
+    def test_other_table(self):
+        rows = self.contender_rows("**MLP GAN 2-128-128, batch 64: run(n_iter=")
+        expected = [("b", "–"), ("d", "(b)"), ("b+check", "(b)"), ("b+objcheck", "(b)")]
+        for key in ("xla", "bf16", "f16"):
+            expected += [(f"b+{key}", "–"), (f"d+{key}", f"(b+{key})")]
+        expected.append(("e", "(d)"))
+        if HAS_TORCH:
+            expected += [("f", "(d)"), ("f1", "(d)")]  # --quick skips torch.compile
+        self.assertEqual(rows, expected)
+
+    def test_scale_table(self):
+        rows = self.section("**Scale: adinfer / hand-written, and peak memory**")
+        self.assertGreaterEqual(len(rows), 2)
+        self.assertIn("MLP GAN 2-128-128, batch 64", rows[0])
+        for line in rows:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            self.assertEqual(len(cells), 9, line)
+            for cell in cells[1:5]:
+                self.assertGreater(float(cell), 0.0, line)
+            self.assertRegex(cells[6], r"^\d+ MiB$")
+            self.assertRegex(cells[7], r"^\d+ MiB$")
+            self.assertGreater(float(cells[8]), 0.0)
+
+    def test_machine_memory_and_targets_described(self):
+        self.assertRegex(self.out, r"Machine: .+ cores.*; Python 3\.\d+\.\d+, TensorFlow \d+\.\d+")
+        self.assertIn("No GPU", self.out)
+        self.assertRegex(self.out, rf"Load average \(1/5/15 min\) at start {NUMBER}/")
+        self.assertRegex(self.out, r"run\(\) .+ MiB at 100 steps, .+ MiB at 1000 steps")
+        targets = self.out[self.out.index("**Targets**") :].split("Ratios:")[0]
+        bullets = [line for line in targets.splitlines() if line.startswith("- ")]
+        self.assertEqual(len(bullets), 4 if HAS_TORCH else 3)
+        for line in bullets:
+            self.assertRegex(line, r": (met|missed)")
 
     def test_ratios_are_the_last_lines(self):
-        tail = self.proc.stdout.strip().splitlines()
-        start = tail.index("Ratios:")
-        lines = tail[start + 1 :]
+        tail = self.out.strip().splitlines()
+        lines = tail[tail.index("Ratios:") + 1 :]
         self.assertTrue(lines)
         for line in lines:
-            self.assertRegex(line, r"^ratio .+ = \d+\.\d+$")
-        self.assertTrue(any("update()/(a)" in line for line in lines))
-        self.assertTrue(any("run()/(b)" in line for line in lines))
-        self.assertTrue(lines[-1].startswith("ratio memory"))
-
-    def test_machine_and_memory_described(self):
-        self.assertRegex(
-            self.proc.stdout, r"Machine: .+ cores; Python 3\.\d+\.\d+, TensorFlow \d+\.\d+"
-        )
-        self.assertRegex(
-            self.proc.stdout, r"Peak resident memory .+ MiB at 100 steps, .+ MiB at 1000 steps"
-        )
+            self.assertRegex(line, rf"^ratio .+ = {NUMBER}$")
+            self.assertGreater(float(line.rsplit("=", 1)[1]), 0.0)
+        for what in ("update()/(a)", "run(n_iter=", "(b+check)/(b)", "memory growth"):
+            self.assertTrue(any(what in line for line in lines), what)
+        self.assertTrue(lines[-1].startswith("ratio memory adinfer/hand"))
 
     def test_quick_run_leaves_results_alone(self):
         with open(RESULTS) as f:

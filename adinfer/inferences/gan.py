@@ -309,12 +309,7 @@ class GANInference(Inference):
             or not tf.inside_function()
         ):
             return
-        t = self.t.read_value()
-        with (
-            tf.compat.v1.name_scope(None),
-            self._writer.as_default(step=t),
-            tf.summary.record_if(tf.logical_or(t == 1, t % max(self.n_print, 1) == 0)),
-        ):
+        with self.summaries():
             for tag, value in self.scalars.items():
                 tf.summary.scalar(tag, value)
 

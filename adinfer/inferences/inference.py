@@ -329,11 +329,12 @@ class Inference:
         fed = self.stream.feed_args(feed_dict)
         step = self._compiled.get(("update", variables))
         if step is None:
+            # The concrete function: calling it skips tf.function's dispatch.
             step = self._compiled["update", variables] = tf.function(
                 lambda *fed: _as_one_vector(self._step(self._groups(variables), fed)),
                 input_signature=self.stream.input_signature,
                 autograph=False,
-            )
+            ).get_concrete_function()
         t, loss, loss_d, failed = step(*fed).numpy().tolist()  # one host sync
         self._raise_if_failed(failed)
         t = int(t)
@@ -759,6 +760,22 @@ class Inference:
             "checkpoint": saved if self._manager is not None else set(),
         }
 
+    @contextlib.contextmanager
+    def summaries(self, condition=True):
+        """Inside a compiled step, with `logdir`: TensorBoard writes in this
+        context are recorded at step `t`, at the updates where the engine
+        writes its own (t = 1 and every `n_print`), and when `condition`.
+        """
+        t = self.t.read_value()
+        record = tf.logical_and(condition, tf.logical_or(t == 1, t % max(self.n_print, 1) == 0))
+        # The root name scope keeps tags free of the fused loop's "while/".
+        with (
+            tf.compat.v1.name_scope(None),
+            self._writer.as_default(step=t),
+            tf.summary.record_if(record),
+        ):
+            yield
+
     # -- The engine -------------------------------------------------------------
 
     def _build(self):
@@ -933,17 +950,7 @@ class Inference:
             groups, x_true, tf.convert_to_tensor(blocked, tf.int32)
         )
         if self._writer is not None:
-            # The root name scope keeps tags free of the fused loop's "while/".
-            with (
-                tf.compat.v1.name_scope(None),
-                self._writer.as_default(step=t),
-                tf.summary.record_if(
-                    tf.logical_and(
-                        tf.equal(failed, 0),
-                        tf.logical_or(t == 1, t % max(self.n_print, 1) == 0),
-                    )
-                ),
-            ):
+            with self.summaries(tf.equal(failed, 0)):
                 if "Gen" in groups:
                     tf.summary.scalar("loss", loss)
                 if "Disc" in groups:
@@ -991,15 +998,16 @@ class NonFiniteError(FloatingPointError):
 
 
 def _all_finite(objective, grads):
-    """True when `objective` and every gradient are finite. `sum(g * 0)` is 0
-    for finite entries and NaN for any NaN or Inf, and never overflows.
+    """True when `objective` and the sum of all gradient entries are finite:
+    any NaN or Inf makes the sum non-finite (so does a sum past the float
+    range, a step no learning rate would survive). One reduction per gradient
+    keeps the check cheap beside the step.
     """
-    terms = [tf.cast(objective, tf.float32) * 0.0]
+    terms = [tf.cast(objective, tf.float32)]
     for g in grads:
-        if g is None:
-            continue
-        values = g.values if isinstance(g, tf.IndexedSlices) else g
-        terms.append(tf.cast(tf.reduce_sum(values * tf.zeros([], values.dtype)), tf.float32))
+        if g is not None:
+            values = g.values if isinstance(g, tf.IndexedSlices) else g
+            terms.append(tf.cast(tf.reduce_sum(values), tf.float32))
     return tf.math.is_finite(tf.add_n(terms))
 
 

@@ -238,12 +238,7 @@ class LatentInference(Inference):
     def _summaries(self, model):
         if self._writer is None:
             return
-        t = self.t.read_value()
-        with (
-            tf.compat.v1.name_scope(None),
-            self._writer.as_default(step=t),
-            tf.summary.record_if(tf.logical_or(t == 1, t % max(self.n_print, 1) == 0)),
-        ):
+        with self.summaries():
             tf.summary.histogram("z", model.generator_inputs)
             x = model.generated_data
             if isinstance(x, tf.Tensor) and x.shape.rank == 4 and x.shape[-1] in (1, 3, 4):
