@@ -426,6 +426,17 @@ class GANInference(Inference):
         return total
 
 
+def _positive(value, name):
+    """A finite number > 0 (None allowed), else TypeError/ValueError naming `name`."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be None or a positive number, got {type(value).__name__}.")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be None or a finite positive number, got {value!r}.")
+    return float(value)
+
+
 def _nonnegative(value, name):
     """A finite number ≥ 0 (None allowed), else TypeError/ValueError naming `name`."""
     if value is None:

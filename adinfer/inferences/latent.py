@@ -2,7 +2,6 @@
 
 import collections
 import contextlib
-import math
 import numbers
 import os
 
@@ -14,7 +13,8 @@ from tensorflow.core.protobuf import trackable_object_graph_pb2
 from adinfer import checkpoints, scopes
 from adinfer import data as data_lib
 from adinfer import optimizers as optimizers_lib
-from adinfer.inferences.inference import GROUPS, Inference
+from adinfer.inferences.gan import _positive
+from adinfer.inferences.inference import GROUPS, Inference, _unique
 
 LatentModel = collections.namedtuple(
     "LatentModel", ["generator_inputs", "generated_data", "discriminator_gen_outputs"]
@@ -468,16 +468,6 @@ def _checkpoint_networks(path):
 # -- Arguments ----------------------------------------------------------------------
 
 
-def _positive(value, name):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be None or a positive number, got {type(value).__name__}.")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be None or a finite positive number, got {value!r}.")
-    return float(value)
-
-
 def _resolve_restore(restore_from):
     """`(path, directory)`: the checkpoint or weights file, and the directory
     `checkpoint_dir` must not be (None for a weights file).
@@ -563,7 +553,3 @@ def _optimizer(optimizer, learning_rate, optimizer_kwargs):
         return cls(**kwargs)
     except (TypeError, ValueError) as e:
         raise TypeError(f"optimizer_kwargs do not fit {cls.__name__}: {e}") from None
-
-
-def _unique(variables):
-    return list({id(v): v for v in variables}.values())

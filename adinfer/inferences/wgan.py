@@ -1,12 +1,9 @@
 """Wasserstein GANs (Arjovsky et al., 2017; Gulrajani et al., 2017)."""
 
-import math
-import numbers
-
 import tensorflow as tf
 
 from adinfer import scopes
-from adinfer.inferences.gan import GANInference, _nonnegative
+from adinfer.inferences.gan import GANInference, _nonnegative, _positive
 
 
 class _Default(float):
@@ -123,14 +120,7 @@ class WGANInference(GANInference):
                     f"{self._penalty_default!r} given to WGANInference: pass the weight "
                     "in one place (the constructor's is initialize's default)."
                 )
-        if clip is not None:
-            if isinstance(clip, bool) or not isinstance(clip, numbers.Real):
-                raise TypeError(
-                    f"clip must be None or a positive number, got {type(clip).__name__}."
-                )
-            if not math.isfinite(clip) or clip <= 0:
-                raise ValueError(f"clip must be None or a finite positive number, got {clip!r}.")
-            clip = float(clip)
+        clip = _positive(clip, "clip")
         self._initialize_with({"gradient_penalty_weight": penalty, "clip": clip}, *args, **kwargs)
 
     def after_update(self, group):
