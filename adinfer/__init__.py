@@ -2,8 +2,9 @@
 GAN inferences and of TF-GAN.
 """
 
-from adinfer import augment, datasets, layers, losses, metrics
+from adinfer import augment, datasets, distribute, layers, losses, metrics
 from adinfer.data import Placeholder, placeholder
+from adinfer.distribute import replica_part
 from adinfer.inferences import (
     ACGANInference,
     BiGANInference,
@@ -34,9 +35,11 @@ __all__ = [
     "augment",
     "clear_losses",
     "datasets",
+    "distribute",
     "layers",
     "losses",
     "metrics",
     "placeholder",
+    "replica_part",
     "scope",
 ]

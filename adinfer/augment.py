@@ -18,11 +18,16 @@ example from a `keras.random.SeedGenerator`, whose state checkpoints hold.
 import keras
 import tensorflow as tf
 
+from adinfer.distribute import replica_part
+
 __all__ = ["DiffAugment", "brightness", "saturation", "contrast", "translation", "cutout"]
 
 
-def _uniform(seed, batch, low, high):
-    return keras.random.uniform([batch, 1, 1, 1], low, high, seed=seed)
+def _uniform(seed, batch, low, high, shape=(1, 1, 1)):
+    """U(low, high) per example, drawn for the global batch and split like it
+    under a `tf.distribute` strategy (`adinfer.replica_part`).
+    """
+    return replica_part(lambda m: keras.random.uniform([m, *shape], low, high, seed=seed), batch)
 
 
 def brightness(x, seed):
@@ -50,7 +55,7 @@ def translation(x, seed, ratio=0.125):
     shifts = []
     for size in (height, width):
         most = tf.cast(tf.cast(size, tf.float32) * ratio + 0.5, tf.int32)
-        draw = keras.random.uniform([batch, 1], 0.0, 1.0, seed=seed)
+        draw = _uniform(seed, batch, 0.0, 1.0, shape=(1,))
         shifts.append(tf.cast(tf.floor(draw * tf.cast(2 * most + 1, tf.float32)), tf.int32) - most)
     # Output pixel (i, j) reads source (i − dy, j − dx), or zero outside the image.
     rows = tf.range(height)[None, :] - shifts[0]  # [batch, height]
@@ -72,7 +77,7 @@ def cutout(x, seed, ratio=0.5):
     masks = []
     for size in (height, width):
         half = tf.cast(tf.cast(size, tf.float32) * ratio + 0.5, tf.int32) // 2
-        draw = keras.random.uniform([batch, 1], 0.0, 1.0, seed=seed)
+        draw = _uniform(seed, batch, 0.0, 1.0, shape=(1,))
         centre = tf.cast(tf.floor(draw * tf.cast(size, tf.float32)), tf.int32)
         position = tf.range(size)[None, :]
         masks.append((position >= centre - half) & (position < centre + half))

@@ -16,8 +16,7 @@ where the check is cheap and once:
 * arrays and tensors: once, when they are bound (the inference's constructor);
 * batches fed through `feed_dict`: at every `update`, in NumPy, before the step;
 * `tf.data.Dataset`s: only with `initialize(debug=True)`, by an in-graph
-  `tf.debugging.assert_all_finite` on every batch read (`Stream.next(fed,
-  check_finite=True)`), which names the data value. A dataset is read inside
+  `tf.debugging.assert_all_finite` on every batch read (`Stream.checked`), which names the data value. A dataset is read inside
   the compiled step and may be endless, so checking it always would cost
   every step; without `debug`, a batch holding NaN shows up as a non-finite
   objective of that update.
@@ -222,12 +221,15 @@ class Stream:
         None uses a whole array, or a dataset as the user batched it.
       seed: seed of the shuffling.
       name: how error messages call `value`.
+      replicas: an `adinfer.distribute.Replicas`: with W > 1 workers, this
+        worker reads its shard of each global batch (see `adinfer.distribute`).
     """
 
-    def __init__(self, value, batch_size=None, seed=None, name="data"):
+    def __init__(self, value, batch_size=None, seed=None, name="data", replicas=None):
         batch_size = check_int(batch_size, "batch_size", allow_none=True)
         seed = check_int(seed, "seed", minimum=None, allow_none=True)
         self.name = name
+        self.replicas = replicas
         self.placeholder = as_placeholder(value) if is_placeholder(value) else None
         self.placeholders = None  # the fed placeholders, flattened
         self.structure = None  # a structured value's tuple or dict
@@ -323,7 +325,7 @@ class Stream:
         first = tf.nest.flatten(examples)[0]
         n = int(first.shape[0])
         if batch_size is None:
-            return tf.data.Dataset.from_tensors(examples).repeat()
+            return self._worker_batches(tf.data.Dataset.from_tensors(examples).repeat())
         if batch_size > n:
             shape = f"shape {first.shape}" if self.structure is None else f"{n} examples"
             raise ValueError(
@@ -332,7 +334,7 @@ class Stream:
             )
         dataset = tf.data.Dataset.from_tensor_slices(examples)
         dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
-        return dataset.batch(batch_size, drop_remainder=True)
+        return self._sharded_batches(dataset, batch_size)
 
     def _dataset(self, value, batch_size, seed):
         name = self.name
@@ -372,8 +374,7 @@ class Stream:
                         f"{cname}: with batch_size, a dataset must yield single examples of a "
                         f"fixed shape, got element shape {s.shape}."
                     )
-            dataset = value.shuffle(10_000, seed=seed).repeat()
-            return dataset.batch(batch_size, drop_remainder=True)
+            return self._sharded_batches(value.shuffle(10_000, seed=seed).repeat(), batch_size)
         for s, cname in zip(specs, self.names):
             if s.shape.rank == 0 or not s.shape[1:].is_fully_defined():
                 raise ValueError(
@@ -381,7 +382,22 @@ class Stream:
                     f"batches [batch, ...] of a fixed shape past the batch axis, got element "
                     f"shape {s.shape}; pass batch_size to batch a dataset of single examples."
                 )
-        return value.repeat()
+        return self._worker_batches(value.repeat())
+
+    def _sharded_batches(self, examples, batch_size):
+        """Global batches of a stream of examples; with W workers, this worker's
+        shard of each: the examples k ≡ i (mod W) of the same shuffled stream.
+        """
+        workers = self.replicas.workers if self.replicas else 1
+        if workers > 1:
+            examples = examples.shard(workers, self.replicas.worker_index)
+        return examples.batch(batch_size // workers, drop_remainder=True)
+
+    def _worker_batches(self, batches):
+        """Batches as given, cut to this worker's part with W workers."""
+        if not self.replicas or self.replicas.workers == 1:
+            return batches
+        return batches.map(lambda *b: self.replicas.worker_part(b[0] if len(b) == 1 else b))
 
     @property
     def fed(self):
@@ -459,25 +475,36 @@ class Stream:
                 + ", ".join(f"{n} for {cname}" for n, cname in zip(sizes, self.names))
                 + "."
             )
+        if self.replicas is not None:
+            self.replicas.check_batch(sizes[0], "feed_dict: the batch size fed")
         return tuple(values)
 
     def next(self, fed, check_finite=False):
         """The next batch (a structure for a structured value), inside the
-        compiled step.
+        compiled step: this worker's part of the global batch (see
+        `adinfer.distribute`).
 
         Args:
           fed: the step's arguments from `feed_args`.
-          check_finite: add an in-graph check that a batch read from the data
-            pipeline holds no NaN or Inf (the inference's `debug` mode).
+          check_finite: check a batch read from the data pipeline (`checked`).
         """
         if self.fed:
-            if self.structure is None:
-                return fed[0]
-            return tf.nest.pack_sequence_as(self.structure, list(fed))
+            batch = (
+                fed[0]
+                if self.structure is None
+                else tf.nest.pack_sequence_as(self.structure, list(fed))
+            )
+            return self.replicas.worker_part(batch) if self.replicas else batch
         if self.iterator is None:
             return None
         batch = next(self.iterator)
-        if not check_finite:
+        return self.checked(batch) if check_finite else batch
+
+    def checked(self, batch):
+        """`batch` with an in-graph check that it holds no NaN or Inf, naming
+        the component (the inference's `debug` mode).
+        """
+        if batch is None or self.fed:  # fed batches are checked in `feed_args`
             return batch
         checked = []
         for component, cname in zip(tf.nest.flatten(batch), self.names):

@@ -344,7 +344,7 @@ def _safe_sqrt(x):
 
 
 def gradient_penalty(
-    critic, x_real, x_fake, *, target=1.0, one_sided=False, epsilon=1e-10, seed=None
+    critic, x_real, x_fake, *, target=1.0, one_sided=False, epsilon=1e-10, seed=None, alpha=None
 ):
     """WGAN-GP gradient penalty (unweighted), as TF-GAN's `wasserstein_gradient_penalty`.
 
@@ -375,6 +375,7 @@ def gradient_penalty(
       one_sided: penalise only slopes above `target`.
       epsilon: ≥ 0, added to `Σ g²` inside the root (TF-GAN's default 1e-10).
       seed: optional shape-[2] integer tensor for `tf.random.stateless_uniform`.
+      alpha: optional interpolation weights ε, shape [batch], in place of a draw.
 
     Returns:
       A scalar tensor of the inputs' dtype.
@@ -393,7 +394,9 @@ def gradient_penalty(
         raise ValueError(f"`epsilon` must be non-negative, got {epsilon}.")
     batch = tf.shape(reals[0])[:1]
     dtype = reals[0].dtype
-    if seed is None:
+    if alpha is not None:
+        eps = tf.convert_to_tensor(alpha, dtype)
+    elif seed is None:
         eps = tf.random.uniform(batch, dtype=dtype)
     else:
         seed = tf.convert_to_tensor(seed)

@@ -9,7 +9,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from adinfer import data as data_lib
-from adinfer import losses, scopes
+from adinfer import distribute, losses, scopes
 from adinfer.inferences.inference import Inference, _ceil_div, _count
 
 
@@ -176,6 +176,10 @@ class GANInference(Inference):
                 f"got {type(condition).__name__}."
             )
         super().__init__(data, batch_size=batch_size, seed=seed)
+        with self.replicas.scope():
+            # ε of the gradient penalty: a seeded stream that checkpoints hold,
+            # drawn for the global batch and split like it (`replica_part`).
+            self._penalty_seeds = keras.random.SeedGenerator(seed)
         (self.fake,) = self.data.keys()
         self.augment = augment
         self.discriminator = (
@@ -412,12 +416,17 @@ class GANInference(Inference):
         total = tf.zeros([], dtype)
         with scopes.scope("Disc"):
             if self.gradient_penalty_weight:
+                n = tf.shape(tf.nest.flatten(real)[0])[0]
+                alpha = distribute.replica_part(
+                    lambda m: keras.random.uniform([m], seed=self._penalty_seeds), n
+                )
                 gp = losses.gradient_penalty(
                     critic,
                     real,
                     fake,
                     target=self.gradient_penalty_target,
                     one_sided=self.gradient_penalty_one_sided,
+                    alpha=alpha,
                 )
                 total += tf.cast(self.gradient_penalty_weight, dtype) * tf.cast(gp, dtype)
             if self.r1_penalty_weight:

@@ -2,7 +2,9 @@
 
 import contextlib
 import datetime
+import functools
 import os
+import shutil
 import time
 
 import keras
@@ -10,13 +12,24 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from adinfer import checkpoints, scopes
+from adinfer import checkpoints, distribute, scopes
 from adinfer import data as data_lib
 from adinfer import optimizers as optimizers_lib
 
 GROUPS = scopes.GROUPS
 OPTIMIZER_ARGUMENT = {"Gen": "optimizer", "Disc": "optimizer_d"}
 VAR_LIST_ARGUMENT = {"Gen": "var_list", "Disc": "var_list_d"}
+
+
+def _in_strategy(method):
+    """Runs `method` in the scope of the strategy the inference was built in."""
+
+    @functools.wraps(method)
+    def in_scope(self, *args, **kwargs):
+        with self.replicas.scope():
+            return method(self, *args, **kwargs)
+
+    return in_scope
 
 
 class Inference:
@@ -50,6 +63,11 @@ class Inference:
     `inference.variables["Disc"]` list the variables each group trains (found
     by running the networks, or `var_list` / `var_list_d`), and
     `inference.optimizers["Gen"]` / `["Disc"]` their optimizers.
+
+    Built inside a `tf.distribute` strategy's scope (networks, optimizers and
+    the inference), the same inference trains data-parallel on the strategy's
+    replicas; the global batch is split across them and the update is the
+    one a single device makes for that batch (see `adinfer.distribute`).
     """
 
     def __init__(self, data, batch_size=None, seed=None):
@@ -70,11 +88,18 @@ class Inference:
                 f"{{model: observations}}, got {len(data)} pairs."
             )
         batch_size = data_lib.check_int(batch_size, "batch_size", allow_none=True)
+        # The strategy whose scope the inference is built in, kept like a Keras
+        # model keeps its own: every later call runs in it.
+        replicas = distribute.Replicas(tf.distribute.get_strategy())
+        replicas.check_batch(batch_size)
+        self.replicas = replicas
         self.data = data
         self.batch_size = batch_size
         self.seed = seed
         (observed,) = data.values() if data else (None,)
-        self.stream = data_lib.Stream(observed, batch_size, seed, name="data value")
+        self.stream = data_lib.Stream(
+            observed, batch_size, seed, name="data value", replicas=replicas
+        )
         self.t = tf.Variable(0, dtype=tf.int64, trainable=False, name="t")
         self._programs = {}  # id(program) -> (program, the Keras layers it uses)
         self._discovery = None  # group -> variables read, during the first pass
@@ -185,6 +210,7 @@ class Inference:
 
     # -- Lifecycle --------------------------------------------------------------
 
+    @_in_strategy
     def initialize(
         self,
         n_iter=1000,
@@ -291,6 +317,8 @@ class Inference:
             self._writer.close()
         self._writer = None
         if logdir is not None:
+            if not self.replicas.is_chief:
+                logdir, log_timestamp = self.replicas.private_dir(), False
             if log_timestamp:
                 logdir = os.path.join(logdir, datetime.datetime.now().strftime("%Y%m%d_%H%M%S"))
             self.logdir = logdir
@@ -330,11 +358,12 @@ class Inference:
         step = self._compiled.get(("update", variables))
         if step is None:
             # The concrete function: calling it skips tf.function's dispatch.
-            step = self._compiled["update", variables] = tf.function(
-                lambda *fed: _as_one_vector(self._step(self._groups(variables), fed)),
-                input_signature=self.stream.input_signature,
-                autograph=False,
-            ).get_concrete_function()
+            with self.replicas.scope():
+                step = self._compiled["update", variables] = tf.function(
+                    lambda *fed: _as_one_vector(self._step(self._groups(variables), fed)),
+                    input_signature=self.stream.input_signature,
+                    autograph=False,
+                ).get_concrete_function()
         t, loss, loss_d, failed = step(*fed).numpy().tolist()  # one host sync
         self._raise_if_failed(failed)
         t = int(t)
@@ -342,6 +371,7 @@ class Inference:
             self.save()
         return {"t": t, "loss": loss, "loss_d": loss_d}
 
+    @_in_strategy
     def run(self, n_critic=None, feed_dict=None, evaluate=None, evaluate_every=None, **kwargs):
         """Edward's `run`: `initialize(**kwargs)`, `n_iter` iterations with
         progress, `finalize()`.
@@ -390,7 +420,7 @@ class Inference:
                 autograph=False,
             )
         updates_per_iteration = 1 if n_critic is None else n_critic + 1
-        done = int(self.t) // updates_per_iteration
+        done = int(self.t.numpy()) // updates_per_iteration
         stops = self._stops(
             updates_per_iteration, evaluate and (evaluate_every or max(1, self.n_iter // 10))
         )
@@ -402,7 +432,7 @@ class Inference:
                 if end <= done:
                     continue
                 while done < end:
-                    start, t_start = done, int(self.t)
+                    start, t_start = done, int(self.t.numpy())
                     with chunks.timed(end - done) as n:
                         t, losses, failed = loop(tf.constant(n, tf.int32), *fed)
                     t, failed, losses = int(t), int(failed), losses.numpy()
@@ -422,7 +452,10 @@ class Inference:
                 self.print_progress(info)
         except KeyboardInterrupt:
             if self._manager is not None:
-                print(f"adinfer: interrupted at t={int(self.t)}; saved {self.save()}", flush=True)
+                print(
+                    f"adinfer: interrupted at t={int(self.t.numpy())}; saved {self.save()}",
+                    flush=True,
+                )
             raise
         finally:
             self.finalize()
@@ -463,7 +496,7 @@ class Inference:
         """Saves a last checkpoint (if updates were made since the newest) and
         flushes and closes what `initialize` opened.
         """
-        if self._manager is not None and int(self.t) != self._saved_t:
+        if self._manager is not None and int(self.t.numpy()) != self._saved_t:
             self.save()
         if self._writer is not None:
             self._writer.flush()
@@ -479,8 +512,15 @@ class Inference:
         """
         if self._manager is None:
             raise ValueError("save() needs initialize(checkpoint_dir=...).")
-        path = self._manager.save(checkpoint_number=int(self.t))
-        self._saved_t = int(self.t)
+        t = int(self.t.numpy())
+        if self.replicas.is_chief:
+            path = self._manager.save(checkpoint_number=t)
+        else:  # every worker takes part in a save; only the chief's is kept
+            private = self.replicas.private_dir()
+            self._checkpoint.write(os.path.join(private, "ckpt"))
+            shutil.rmtree(private, ignore_errors=True)
+            path = os.path.join(self._manager.directory, f"ckpt-{t}")
+        self._saved_t = t
         return path
 
     @property
@@ -529,11 +569,18 @@ class Inference:
             "state": self.state_variables,
             **{OPTIMIZER_ARGUMENT[g]: self.optimizers[g] for g in self.groups},
         }
-        if self.stream.iterator is not None:
-            tracked["data"] = self.stream.iterator
         if self.ema_decay is not None:
             tracked["averages"] = self.averages
-        self._checkpoint = tf.train.Checkpoint(**tracked)
+        # A worker's data position is that of its shard: it is restored only
+        # into a run with as many workers (every other part restores into any).
+        workers = self.replicas.workers
+        data = {}
+        if self.stream.iterator is not None:
+            data = {"data" if workers == 1 else f"data_{workers}_workers": self.stream.iterator}
+        self._checkpoint = tf.train.Checkpoint(**tracked, **data)
+        # Its save counter, a variable, is made now, on every worker alike (a
+        # variable made under a multi-worker strategy is a collective op).
+        self._checkpoint.save_counter  # noqa: B018
         self._manager = None
         if checkpoint_dir is not None:
             self._manager = tf.train.CheckpointManager(
@@ -541,8 +588,17 @@ class Inference:
             )
         newest = self._manager and self._manager.latest_checkpoint
         if newest:
-            self._checkpoint.restore(newest).assert_existing_objects_matched()
-            print(f"adinfer: resumed from {newest} at t={int(self.t)}", flush=True)
+            # Two restores (the data alone may not match); each reads a part.
+            restored = tf.train.Checkpoint(**tracked).restore(newest).expect_partial()
+            restored.assert_existing_objects_matched()
+            note = ""
+            if data:
+                try:
+                    restored = tf.train.Checkpoint(**data).restore(newest).expect_partial()
+                    restored.assert_existing_objects_matched()
+                except AssertionError:
+                    note = " (the data position was saved with another number of workers: not restored)"
+            print(f"adinfer: resumed from {newest} at t={int(self.t.numpy())}{note}", flush=True)
         elif warm_start is not None:
             networks = tf.train.Checkpoint(
                 networks=tracked["networks"], variables=tracked["variables"]
@@ -557,7 +613,7 @@ class Inference:
             checkpoints.restore_matched(
                 networks, warm_start, "warm_start_from", _unique(trained + network_vars)
             )
-        self._saved_t = int(self.t)
+        self._saved_t = int(self.t.numpy())
 
     @property
     def state_variables(self):
@@ -571,7 +627,8 @@ class Inference:
             x_true = self.stream.example_batch(self.batch_size)
             self._activity = {group: [] for group in GROUPS}
             traced = tf.function(lambda: self.objectives(x_true), autograph=False)
-            read = list(traced.get_concrete_function().variables)
+            # Under a strategy the trace reads one copy of a mirrored variable.
+            read = [_distributed(v) for v in traced.get_concrete_function().variables]
             trained = [
                 scopes.raw_variable(v)
                 for g in self.groups
@@ -584,6 +641,7 @@ class Inference:
 
     # -- Sampling and export ----------------------------------------------------
 
+    @_in_strategy
     def sample(self, n, ema=True):
         """`n` generated examples as a NumPy array, drawn in batches of
         `batch_size` (256 without one); from the averaged weights when
@@ -593,6 +651,7 @@ class Inference:
         fn = self._served("sample", ema)
         return tf.nest.map_structure(lambda x: x.numpy(), fn(tf.constant(n, tf.int32)))
 
+    @_in_strategy
     def export(self, path, ema=True):
         """Writes a SavedModel to `path` whose loaded object serves `sample(n)`
         (an int32 scalar in, a batch out) and the subclass's other maps
@@ -722,7 +781,7 @@ class Inference:
                 raise TypeError(f"evaluate: {name!r} must be a scalar number, got {value!r}.")
             values[name] = float(value)
         if self._writer is not None:
-            with self._writer.as_default(step=int(self.t)):
+            with self._writer.as_default(step=int(self.t.numpy())):
                 for name, value in values.items():
                     tf.summary.scalar(f"eval/{name}", value)
         return values
@@ -731,7 +790,7 @@ class Inference:
         failed = int(failed)
         if failed:
             groups = [g for i, g in enumerate(GROUPS) if failed & (1 << i)]
-            t = int(self.t)
+            t = int(self.t.numpy())
             raise NonFiniteError(
                 f"update t={t + 1} ({' and '.join(groups)}): the objective or its gradients are "
                 f"not finite; nothing was updated, so the weights are those after t={t}. Lower "
@@ -802,7 +861,7 @@ class Inference:
             by_id = {}
             for watched, layers in found[group]:
                 keras_vars = scopes.keras_variables(layers)
-                for v in watched:
+                for v in map(_distributed, watched):  # a mirrored copy: its variable
                     v = keras_vars.get(id(v), v)
                     if scopes.is_trainable(v):
                         by_id[id(scopes.raw_variable(v))] = v
@@ -876,13 +935,70 @@ class Inference:
         update of this call failed (`blocked` != 0). Returns the objectives, the
         discriminator outputs, the gradient norms and `failed`: `blocked`, or a
         bit per group whose objective or gradients were not finite.
+
+        Under a strategy, each replica computes its objectives and gradients on
+        its part of the batch; the finiteness check is summed over replicas, so
+        every replica takes the same branch, and the optimizers sum the
+        gradients.
         """
+        replicas = self.replicas
+        gradients = functools.partial(self._gradients, groups)
+        if self.jit_compile and replicas.distributed:  # XLA per replica
+            gradients = tf.function(gradients, jit_compile=True, autograph=False)
+        objectives, d_outputs, grads, checks = replicas.run(gradients, x_true)
+        loss, loss_d = tf.unstack(replicas.sum(objectives))
+        checks = replicas.sum(checks)
+        finite = tf.math.is_finite(checks)
+        failed = tf.add_n(
+            [tf.where(finite[k], 0, 1 << GROUPS.index(g)) for k, g in enumerate(groups)]
+        )
+        failed = tf.where(tf.equal(blocked, 0), failed, blocked)
+
+        def apply():
+            replicas.run(functools.partial(self._apply, groups), grads)
+            for g in groups:
+                self.after_update(g)
+            if "Gen" in groups:
+                self._update_averages()
+            return tf.constant(0)
+
+        # A step with a non-finite objective or gradient is not taken: the
+        # weights stay at the last finite state, and `run` stops there. Only
+        # the optimizer runs in the branch: random ops stay in the main graph,
+        # where each keeps its own seed.
+        tf.cond(tf.equal(failed, 0), apply, lambda: tf.constant(0))
+        zero = tf.zeros_like(loss)
+        # Gradient norms only feed summaries: no work for them without a writer.
+        norms = (
+            {g: tf.linalg.global_norm(replicas.sum(grads[g])) for g in groups}
+            if self._writer is not None
+            else {}
+        )
+        return (
+            (loss if "Gen" in groups else zero),
+            (loss_d if "Disc" in groups else zero),
+            replicas.concat(d_outputs),
+            norms,
+            failed,
+        )
+
+    def _gradients(self, groups, x_true):
+        """On one replica: the objectives of its part of the batch, divided by
+        the number of replicas (their sum over replicas is the global batch's),
+        the gradients of each group, and a finiteness term per group (NaN or Inf
+        when the objective or a gradient is).
+        """
+        x_true = self.replicas.replica_part(x_true)
+        if self.debug:
+            x_true = self.stream.checked(x_true)
         raw = {g: [scopes.raw_variable(v) for v in self.variables[g]] for g in groups}
         tapes = {g: tf.GradientTape(watch_accessed_variables=False) for g in groups}
         with contextlib.ExitStack() as stack:
             for g in groups:
                 stack.enter_context(tapes[g]).watch(raw[g])
             loss, loss_d, d_outputs = self._forward(x_true)
+            if self.replicas.count > 1:
+                loss, loss_d = loss / self.replicas.count, loss_d / self.replicas.count
             objective = {"Gen": loss, "Disc": loss_d}
             # float16: Keras's LossScaleOptimizer scales here, unscales and skips
             # non-finite steps in `apply_gradients`.
@@ -900,38 +1016,20 @@ class Inference:
                 grads[g] = [tf.debugging.check_numerics(x, f"{g} gradient") for x in grads[g]]
         # Under loss scaling, overflowing gradients are expected and skipped by
         # the optimizer; only a non-finite objective is a failure.
-        finite = {
-            g: _all_finite(objective[g], [] if _scales_loss(self.optimizers[g]) else grads[g])
-            for g in groups
-        }
-        failed = tf.add_n([tf.where(finite[g], 0, 1 << GROUPS.index(g)) for g in groups])
-        failed = tf.where(tf.equal(blocked, 0), failed, blocked)
-
-        def apply():
-            for g in groups:
-                self.optimizers[g].apply_gradients(zip(grads[g], self.variables[g]))
-                self.after_update(g)
-                if g == "Gen":
-                    self._update_averages()
-            return tf.constant(0)
-
-        # A step with a non-finite objective or gradient is not taken: the
-        # weights stay at the last finite state, and `run` stops there. Only
-        # the optimizer runs in the branch: random ops stay in the main graph,
-        # where each keeps its own seed.
-        tf.cond(tf.equal(failed, 0), apply, lambda: tf.constant(0))
-        zero = tf.zeros_like(loss)
-        # Gradient norms only feed summaries: no work for them without a writer.
-        norms = (
-            {g: tf.linalg.global_norm(grads[g]) for g in groups} if self._writer is not None else {}
+        checks = tf.stack(
+            [
+                _finiteness(objective[g], [] if _scales_loss(self.optimizers[g]) else grads[g])
+                for g in groups
+            ]
         )
-        return (
-            (loss if "Gen" in groups else zero),
-            (loss_d if "Disc" in groups else zero),
-            d_outputs,
-            norms,
-            failed,
-        )
+        return tf.stack([loss, loss_d]), d_outputs, grads, checks
+
+    def _apply(self, groups, grads):
+        """On one replica: each group's optimizer step (Keras optimizers sum
+        the gradients over replicas).
+        """
+        for g in groups:
+            self.optimizers[g].apply_gradients(zip(grads[g], self.variables[g]))
 
     def _step(self, groups, fed, blocked=0):
         """One update inside a compiled function: read a batch, step, summarise.
@@ -939,13 +1037,11 @@ class Inference:
         earlier failure of the same call blocked, leaves `t` and the variables
         as they were.
         """
-        x_true = self.stream.next(fed, check_finite=self.debug)
+        x_true = self.stream.next(fed)
         t = self.t.assign_add(1)
-        update = (
-            tf.function(self._update, jit_compile=True, autograph=False)
-            if self.jit_compile
-            else self._update
-        )
+        update = self._update
+        if self.jit_compile and not self.replicas.distributed:
+            update = tf.function(update, jit_compile=True, autograph=False)
         loss, loss_d, d_outputs, grad_norms, failed = update(
             groups, x_true, tf.convert_to_tensor(blocked, tf.int32)
         )
@@ -997,18 +1093,18 @@ class NonFiniteError(FloatingPointError):
     """An update whose objective or gradients were NaN or Inf (it was not taken)."""
 
 
-def _all_finite(objective, grads):
-    """True when `objective` and the sum of all gradient entries are finite:
-    any NaN or Inf makes the sum non-finite (so does a sum past the float
-    range, a step no learning rate would survive). One reduction per gradient
-    keeps the check cheap beside the step.
+def _finiteness(objective, grads):
+    """`objective` plus the sum of all gradient entries: NaN or Inf when any
+    of them is (or when the sum passes the float range, a step no learning rate
+    would survive). One reduction per gradient keeps the check cheap beside the
+    step, and a sum over replicas keeps its meaning.
     """
     terms = [tf.cast(objective, tf.float32)]
     for g in grads:
         if g is not None:
             values = g.values if isinstance(g, tf.IndexedSlices) else g
             terms.append(tf.cast(tf.reduce_sum(values), tf.float32))
-    return tf.math.is_finite(tf.add_n(terms))
+    return tf.add_n(terms)
 
 
 def _scales_loss(optimizer):
@@ -1052,6 +1148,16 @@ def _count(n, name):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"{name} must be a non-negative int, got {n!r}.")
     return int(n)
+
+
+def _distributed(variable):
+    """The distributed (e.g. mirrored) variable `variable` is a copy of, if any."""
+    if isinstance(variable, tf.distribute.DistributedValues):
+        return variable
+    # TF marks a copy by a weak reference on its handle (see its value_container).
+    container = getattr(getattr(variable, "handle", None), "_distributed_container", None)
+    container = container() if container is not None else None
+    return variable if container is None else container
 
 
 def _creation_order(variable):
