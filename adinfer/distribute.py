@@ -87,7 +87,23 @@ class Replicas:
         """
         if not self.distributed:
             return value
-        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+        # One reduction per tensor: a multi-worker strategy packs a structure
+        # into one tensor, which needs components of one shape.
+        return tf.nest.map_structure(
+            lambda x: self.strategy.reduce(tf.distribute.ReduceOp.SUM, x, axis=None), value
+        )
+
+    def scalars(self, values):
+        """Inside a replica: scalars of one dtype, ready for `sum_scalars`
+        (stacked under a strategy: one all-reduce for them all).
+        """
+        return tf.stack(values) if self.distributed else tuple(values)
+
+    def sum_scalars(self, scalars):
+        """In cross-replica context: the sums over replicas of `scalars`."""
+        if not self.distributed:
+            return scalars
+        return tf.unstack(self.strategy.reduce(tf.distribute.ReduceOp.SUM, scalars, axis=None))
 
     def concat(self, value):
         """This worker's per-replica tensors, concatenated along the batch."""

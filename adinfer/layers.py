@@ -56,10 +56,18 @@ class SpectralNormalization(keras.layers.Wrapper):
             shape=(units,),
             initializer=keras.initializers.RandomNormal(),
             trainable=False,
+            # Under tf.distribute every replica computes the same u from the
+            # same W; the first replica's is kept.
+            aggregation="only_first_replica",
             name="vector_u",
         )
         self.power_iteration_count = self.add_weight(
-            shape=(), initializer="zeros", dtype="int64", trainable=False, name="iterations"
+            shape=(),
+            initializer="zeros",
+            dtype="int64",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="iterations",
         )
         self.built = True
 

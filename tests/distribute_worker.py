@@ -47,6 +47,9 @@ def build(kind, strategy=None, regularized=False):
         critic = keras.Sequential(
             [keras.Input((4,) if kind in ("bigan", "pack2") else (2,)), dense(16, "tanh"), dense(1)]
         )
+        if kind == "spectral":  # the paper's form: u advances in the forward pass
+            sn = adinfer.layers.SpectralNormalization
+            critic = keras.Sequential([keras.Input((2,)), sn(dense(16, "tanh")), sn(dense(1))])
         prior = lambda n: adinfer.replica_part(  # noqa: E731
             lambda m: keras.random.normal([m, 2], seed=noise), n
         )
@@ -74,10 +77,10 @@ def build(kind, strategy=None, regularized=False):
             )
             networks = [decoder, critic]
             run_kwargs.update(n_critic=5, penalty=1.0)
-        else:  # "gan", "pack2"
+        else:  # "gan", "pack2", "spectral"
             inference = adinfer.GANInference(
                 {lambda n: decoder(prior(n)): x_train},
-                critic,
+                (lambda x: critic(x, training=True)) if kind == "spectral" else critic,
                 batch_size=BATCH,
                 seed=0,
                 pack=2 if kind == "pack2" else 1,
@@ -105,7 +108,7 @@ def mirrored(out):
     results = {"replicas": two().num_replicas_in_sync}
 
     # run(): 50 iterations, each of GAN, BiGAN, packed GAN, WGAN-GP (n_critic=5).
-    for kind in ("gan", "bigan", "pack2", "wgan_gp"):
+    for kind in ("gan", "bigan", "pack2", "wgan_gp", "spectral"):
         runs = []
         for strategy in (None, two()):
             inference, networks, run_kwargs = build(kind, strategy)
@@ -215,7 +218,12 @@ def train(mode, kind, n_iter, checkpoint_dir, out):
     strategy = tf.distribute.MultiWorkerMirroredStrategy() if mode == "worker" else None
     inference, networks, run_kwargs = build(kind, strategy)
     inference.run(
-        n_iter=n_iter, n_print=0, checkpoint_dir=checkpoint_dir, checkpoint_every=10, **run_kwargs
+        n_iter=n_iter,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every=10,
+        logdir=out + ".logs",
+        log_timestamp=False,
+        **run_kwargs,
     )
     np.savez(out, *weights(networks), t=int(inference.t.numpy()))
     print("done", int(inference.t.numpy()), flush=True)

@@ -105,8 +105,9 @@ class MirroredStrategyTest(tf.test.TestCase):
 
     def test_run_follows_the_single_device_trajectory(self):
         """50 iterations of `run()` (WGAN-GP: 50 × (5 critic + 1 generator)
-        updates): the weights and every iteration's losses agree."""
-        for kind in ("gan", "bigan", "pack2", "wgan_gp"):
+        updates; a spectrally normalized critic): the weights and every
+        iteration's losses agree."""
+        for kind in ("gan", "bigan", "pack2", "wgan_gp", "spectral"):
             result = self.results[f"run/{kind}"]
             print(kind, result["weights"], result["losses"])
             self.assertEqual(result["t"][0], result["t"][1])
@@ -172,6 +173,10 @@ class MultiWorkerTest(tf.test.TestCase):
             ["ckpt-10.index", "ckpt-20.index", "ckpt-30.index"],
         )
 
+        # Only the chief's summaries reach its logdir; the other worker's go to
+        # a temporary directory.
+        self.assertLen(os.listdir(outs[0] + ".logs"), 1)
+        self.assertEmpty(os.listdir(outs[1] + ".logs") if os.path.exists(outs[1] + ".logs") else [])
         # 2 workers -> 1 process: resumes at t=30, trains to 40.
         (stdout,) = _finish(
             self, [_start("single", "gan", 40, ckpt, os.path.join(tmp, "resumed1.npz"))]
@@ -202,3 +207,22 @@ class ReplicaPartTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "batch_size=5 must be a multiple of the 2"):
             replicas.check_batch(5)
         replicas.check_batch(6)
+
+    def test_worker_shards_make_up_the_global_batch(self):
+        """With 2 workers, each reads its own shard of the shuffled stream, and
+        the two worker batches of a step are the single process's batch."""
+        x = np.arange(40, dtype=np.float32).reshape(20, 2)
+
+        def batches(workers, index):
+            replicas = adinfer.distribute.Replicas(tf.distribute.get_strategy())
+            replicas.workers, replicas.worker_index = workers, index
+            stream = adinfer.data.Stream(x, batch_size=4, seed=3, replicas=replicas)
+            return [stream.next(()).numpy() for _ in range(12)]  # a few epochs
+
+        single = batches(1, 0)
+        halves = [batches(2, 0), batches(2, 1)]
+        for step in range(12):
+            self.assertEqual(halves[0][step].shape, (2, 2))
+            joined = np.concatenate([halves[0][step], halves[1][step]])
+            self.assertAllEqual(np.sort(joined[:, 0]), np.sort(single[step][:, 0]))
+            self.assertEmpty(set(halves[0][step][:, 0]) & set(halves[1][step][:, 0]))

@@ -317,7 +317,7 @@ class Inference:
             self._writer.close()
         self._writer = None
         if logdir is not None:
-            if not self.replicas.is_chief:
+            if not self.replicas.is_chief:  # deleted at `finalize`
                 logdir, log_timestamp = self.replicas.private_dir(), False
             if log_timestamp:
                 logdir = os.path.join(logdir, datetime.datetime.now().strftime("%Y%m%d_%H%M%S"))
@@ -503,6 +503,8 @@ class Inference:
             self._writer.close()
             self._writer = None
             self._compiled, self._traced_config = {}, None  # they hold the closed writer
+            if not self.replicas.is_chief:
+                shutil.rmtree(self.logdir, ignore_errors=True)
 
     # -- Checkpoints ------------------------------------------------------------
 
@@ -945,12 +947,13 @@ class Inference:
         gradients = functools.partial(self._gradients, groups)
         if self.jit_compile and replicas.distributed:  # XLA per replica
             gradients = tf.function(gradients, jit_compile=True, autograph=False)
-        objectives, d_outputs, grads, checks = replicas.run(gradients, x_true)
-        loss, loss_d = tf.unstack(replicas.sum(objectives))
-        checks = replicas.sum(checks)
-        finite = tf.math.is_finite(checks)
+        scalars, d_outputs, grads = replicas.run(gradients, x_true)
+        loss, loss_d, *checks = replicas.sum_scalars(scalars)
         failed = tf.add_n(
-            [tf.where(finite[k], 0, 1 << GROUPS.index(g)) for k, g in enumerate(groups)]
+            [
+                tf.where(tf.math.is_finite(check), 0, 1 << GROUPS.index(g))
+                for g, check in zip(groups, checks)
+            ]
         )
         failed = tf.where(tf.equal(blocked, 0), failed, blocked)
 
@@ -985,8 +988,9 @@ class Inference:
     def _gradients(self, groups, x_true):
         """On one replica: the objectives of its part of the batch, divided by
         the number of replicas (their sum over replicas is the global batch's),
-        the gradients of each group, and a finiteness term per group (NaN or Inf
-        when the objective or a gradient is).
+        and a finiteness term per group (NaN or Inf when the objective or a
+        gradient is), as `scalars`; the discriminator outputs; the gradients of
+        each group.
         """
         x_true = self.replicas.replica_part(x_true)
         if self.debug:
@@ -1016,13 +1020,11 @@ class Inference:
                 grads[g] = [tf.debugging.check_numerics(x, f"{g} gradient") for x in grads[g]]
         # Under loss scaling, overflowing gradients are expected and skipped by
         # the optimizer; only a non-finite objective is a failure.
-        checks = tf.stack(
-            [
-                _finiteness(objective[g], [] if _scales_loss(self.optimizers[g]) else grads[g])
-                for g in groups
-            ]
-        )
-        return tf.stack([loss, loss_d]), d_outputs, grads, checks
+        checks = [
+            _finiteness(objective[g], [] if _scales_loss(self.optimizers[g]) else grads[g])
+            for g in groups
+        ]
+        return self.replicas.scalars([loss, loss_d, *checks]), d_outputs, grads
 
     def _apply(self, groups, grads):
         """On one replica: each group's optimizer step (Keras optimizers sum
@@ -1099,11 +1101,11 @@ def _finiteness(objective, grads):
     would survive). One reduction per gradient keeps the check cheap beside the
     step, and a sum over replicas keeps its meaning.
     """
-    terms = [tf.cast(objective, tf.float32)]
+    terms = [objective]
     for g in grads:
         if g is not None:
             values = g.values if isinstance(g, tf.IndexedSlices) else g
-            terms.append(tf.cast(tf.reduce_sum(values), tf.float32))
+            terms.append(tf.cast(tf.reduce_sum(values), objective.dtype))
     return tf.add_n(terms)
 
 
