@@ -13,13 +13,23 @@ An inference's checkpoint holds, as named objects:
 * `state`: every variable the objective reads, trainable or not (batch-norm
   statistics, `keras.random.SeedGenerator` states, plain `tf.Variable`s);
 * `optimizer`, `optimizer_d`: both optimizers (slots and iteration counts);
-* `data`: the `tf.data` iterator, so the data order continues where it stopped.
+* `averages`: the generator's moving averages, with `initialize(ema_decay=...)`;
+* `data`: the `tf.data` iterator, so the data order continues where it stopped
+  (`data_W_workers` for a worker of W under `tf.distribute`: its shard's position).
+
+A checkpoint's `networks` can also be read on their own, into networks built
+alike (`networks_in`, `restore_network`).
 """
 
 import os
 import re
 
+import keras
+import numpy as np
 import tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+from adinfer import scopes
 
 
 def latest(path):
@@ -65,3 +75,95 @@ def restore_matched(checkpoint, path, argument, variables):
             f"{sorted(set(names)) or str(e)}. Its networks must be built like the ones saved "
             "(same layers, called in the same order)."
         ) from None
+
+
+def restore_network(path, argument, group, position, net, entries, same_layout):
+    """Restores `net` from the entry of `group` in the checkpoint's `networks`
+    whose variables all fit it (by shapes, then by a restore that must fill
+    every variable of `net`).
+    """
+    role = {"Gen": "the generator", "Disc": "the discriminator"}[group]
+    # The variables a checkpoint holds for `net` (not, e.g., dropout's random state).
+    variables = {
+        id(raw): raw
+        for raw in (
+            scopes.raw_variable(v)
+            for v in tf.train.TrackableView(net).descendants()
+            if isinstance(v, (tf.Variable, keras.Variable))
+        )
+    }
+    variables = list(variables.values())
+    shapes = sorted(tuple(v.shape) for v in variables)
+    fits = {}
+    for index, entry_shapes in entries.items():
+        if entry_shapes != shapes:
+            continue
+        before = [v.read_value() for v in variables]
+        try:
+            status = tf.train.Checkpoint(networks={group: {str(index): net}}).read(path)
+            status.expect_partial().assert_existing_objects_matched()
+            fits[index] = [v.read_value() for v in variables]
+        except (AssertionError, ValueError):
+            pass
+        for v, value in zip(variables, before):
+            v.assign(value)
+    if not fits:
+        held = {f"networks/{group}/{i}": len(s) for i, s in sorted(entries.items())}
+        raise ValueError(
+            f"{argument}: no network of the checkpoint {path!r} fits {role} {net.name!r} "
+            f"({len(shapes)} variables of shapes {shapes}); its {group!r} networks (variable "
+            f"counts): {held or 'none'}."
+        )
+    same = all(
+        all(np.array_equal(a, b) for a, b in zip(values, next(iter(fits.values()))))
+        for values in fits.values()
+    )
+    # Ties between entries that fit but differ: the same position, if the
+    # checkpoint's group has as many networks as this inference's.
+    tie = position if same_layout and position in fits else None
+    index = next(iter(fits)) if same else tie
+    if index is None:
+        raise ValueError(
+            f"{argument}: networks/{group}/{sorted(fits)} of {path!r} all fit {role} "
+            f"{net.name!r}; restore it yourself, e.g. tf.train.Checkpoint(networks="
+            f'{{"{group}": {{"{sorted(fits)[0]}": net}}}}).read(path), and pass {argument}=None.'
+        )
+    for v, value in zip(variables, fits[index]):
+        v.assign(value)
+
+
+def networks_in(path, argument):
+    """`{group: {index: sorted variable shapes}}` of the `networks` an adinfer
+    checkpoint at `path` holds, read from its object graph.
+    """
+    reader = tf.train.load_checkpoint(path)
+    if not reader.has_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"):
+        raise ValueError(f"{argument}: {path!r} is not an object-based (TF2) checkpoint.")
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    shapes = reader.get_variable_to_shape_map()
+    children = lambda node: {c.local_name: c.node_id for c in graph.nodes[node].children}
+    networks = children(0).get("networks")
+    if networks is None:
+        raise ValueError(
+            f"{argument}: {path!r} holds no networks; it was not written by an adinfer "
+            "inference (initialize(checkpoint_dir=...))."
+        )
+    found = {}
+    for group, node in children(networks).items():
+        found[group] = {}
+        for index, root in children(node).items():
+            seen, stack, entry = set(), [root], []
+            while stack:
+                n = stack.pop()
+                if n in seen:
+                    continue
+                seen.add(n)
+                entry += [
+                    tuple(shapes[a.checkpoint_key])
+                    for a in graph.nodes[n].attributes
+                    if a.name == "VARIABLE_VALUE"
+                ]
+                stack.extend(children(n).values())
+            found[group][int(index)] = sorted(entry)
+    return found

@@ -6,9 +6,7 @@ import numbers
 import os
 
 import keras
-import numpy as np
 import tensorflow as tf
-from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from adinfer import checkpoints, scopes
 from adinfer import data as data_lib
@@ -348,12 +346,14 @@ class LatentInference(Inference):
             if path.endswith(".h5"):
                 self._load_weights(path, networks["Gen"])
             else:
-                entries = _checkpoint_networks(path)
+                entries = checkpoints.networks_in(path, "restore_from")
                 for group in GROUPS:
                     for position, net in enumerate(networks[group]):
                         held = entries.get(group, {})
                         same_layout = len(held) == len(networks[group])
-                        _restore_network(path, group, position, net, held, same_layout)
+                        checkpoints.restore_network(
+                            path, "restore_from", group, position, net, held, same_layout
+                        )
         except Exception:
             for v, value in zip(variables, before):
                 v.assign(value)
@@ -375,94 +375,6 @@ class LatentInference(Inference):
             raise ValueError(
                 f"restore_from: {path!r} does not fit the generator {models[0].name!r}: {e}"
             ) from None
-
-
-def _restore_network(path, group, position, net, entries, same_layout):
-    """Restores `net` from the entry of `group` in the checkpoint's `networks`
-    whose variables all fit it (by shapes, then by a restore that must fill
-    every variable of `net`).
-    """
-    role = {"Gen": "the generator", "Disc": "the discriminator"}[group]
-    # The variables a checkpoint holds for `net` (not, e.g., dropout's random state).
-    variables = _unique(
-        scopes.raw_variable(v)
-        for v in tf.train.TrackableView(net).descendants()
-        if isinstance(v, (tf.Variable, keras.Variable))
-    )
-    shapes = sorted(tuple(v.shape) for v in variables)
-    fits = {}
-    for index, entry_shapes in entries.items():
-        if entry_shapes != shapes:
-            continue
-        before = [v.read_value() for v in variables]
-        try:
-            status = tf.train.Checkpoint(networks={group: {str(index): net}}).read(path)
-            status.expect_partial().assert_existing_objects_matched()
-            fits[index] = [v.read_value() for v in variables]
-        except (AssertionError, ValueError):
-            pass
-        for v, value in zip(variables, before):
-            v.assign(value)
-    if not fits:
-        held = {f"networks/{group}/{i}": len(s) for i, s in sorted(entries.items())}
-        raise ValueError(
-            f"restore_from: no network of the checkpoint {path!r} fits {role} {net.name!r} "
-            f"({len(shapes)} variables of shapes {shapes}); its {group!r} networks (variable "
-            f"counts): {held or 'none'}."
-        )
-    same = all(
-        all(np.array_equal(a, b) for a, b in zip(values, next(iter(fits.values()))))
-        for values in fits.values()
-    )
-    # Ties between entries that fit but differ: the same position, if the
-    # checkpoint's group has as many networks as this inference's.
-    tie = position if same_layout and position in fits else None
-    index = next(iter(fits)) if same else tie
-    if index is None:
-        raise ValueError(
-            f"restore_from: networks/{group}/{sorted(fits)} of {path!r} all fit {role} "
-            f"{net.name!r}; restore it yourself, e.g. tf.train.Checkpoint(networks="
-            f'{{"{group}": {{"{sorted(fits)[0]}": net}}}}).read(path), and pass restore_from=None.'
-        )
-    for v, value in zip(variables, fits[index]):
-        v.assign(value)
-
-
-def _checkpoint_networks(path):
-    """`{group: {index: sorted variable shapes}}` of the `networks` an adinfer
-    checkpoint at `path` holds, read from its object graph.
-    """
-    reader = tf.train.load_checkpoint(path)
-    if not reader.has_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"):
-        raise ValueError(f"restore_from: {path!r} is not an object-based (TF2) checkpoint.")
-    graph = trackable_object_graph_pb2.TrackableObjectGraph()
-    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
-    shapes = reader.get_variable_to_shape_map()
-    children = lambda node: {c.local_name: c.node_id for c in graph.nodes[node].children}
-    networks = children(0).get("networks")
-    if networks is None:
-        raise ValueError(
-            f"restore_from: {path!r} holds no networks; it was not written by an adinfer "
-            "inference (initialize(checkpoint_dir=...))."
-        )
-    found = {}
-    for group, node in children(networks).items():
-        found[group] = {}
-        for index, root in children(node).items():
-            seen, stack, entry = set(), [root], []
-            while stack:
-                n = stack.pop()
-                if n in seen:
-                    continue
-                seen.add(n)
-                entry += [
-                    tuple(shapes[a.checkpoint_key])
-                    for a in graph.nodes[n].attributes
-                    if a.name == "VARIABLE_VALUE"
-                ]
-                stack.extend(children(n).values())
-            found[group][int(index)] = sorted(entry)
-    return found
 
 
 # -- Arguments ----------------------------------------------------------------------
