@@ -127,6 +127,14 @@ def mirrored(out):
             "single_losses": l1,
         }
 
+    # XLA: each replica's forward and backward pass compiled.
+    ends = []
+    for strategy in (None, two()):
+        inference, networks, run_kwargs = build("gan", strategy)
+        inference.run(n_iter=20, n_print=0, jit_compile=True, **run_kwargs)
+        ends.append(weights(networks))
+    results["run/gan_xla"] = {"weights": max_difference(*ends)}
+
     # The objectives at the first update (the same weights on both sides):
     # L2 weight and activity regularizers on every layer, gradient penalty, R1.
     for kind in ("gan", "bigan"):

@@ -115,6 +115,10 @@ class MirroredStrategyTest(tf.test.TestCase):
             self.assertLess(result["weights"], TOLERANCE, kind)
             self.assertLess(result["losses"], TOLERANCE, kind)
 
+    def test_xla_per_replica(self):
+        """`jit_compile=True`: 20 iterations agree with one device's XLA run."""
+        self.assertLess(self.results["run/gan_xla"]["weights"], TOLERANCE)
+
     def test_regularization_and_penalties_count_once(self):
         """L2 weight and activity regularizers on every layer, gradient penalty
         and R1: the objectives of the first update equal the single device's,

@@ -19,7 +19,9 @@ RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")
 NUMBER = r"(-?\d+(?:\.\d+)?|nan)"
 PM = re.compile(rf"^{NUMBER} ± {NUMBER}$")
 TOY_MODES = {"ring": 8, "grid": 25}
-METHODS = ("GAN", "GAN (pack 2)", "BiGAN", "WGAN-GP")
+METHODS = ("GAN", "GAN (pack 2)", "BiGAN", "BiGAN (pack 2)", "WGAN-GP")
+ROWS = METHODS + tuple(m + " + EMA" for m in METHODS)  # raw and averaged weights, same runs
+DIGIT_ROWS = ("GAN", "GAN + EMA", "GAN + DiffAugment", "GAN + DiffAugment + EMA")
 
 
 def cells(line):
@@ -77,10 +79,10 @@ class QualityBenchmarkTest(unittest.TestCase):
             self.assertEqual(len(row), 6, row)
             task = row[0].split()[0]
             self.assertIn(task, TOY_MODES)
-            self.assertIn(row[1], METHODS)
+            self.assertIn(row[1], ROWS)
             seen.add((task, row[1]))
             if row[2] == "not available":
-                self.assertEqual(row[1], "WGAN-GP")
+                self.assertTrue(row[1].startswith("WGAN-GP"), row)
                 continue
             self.assertEqual(row[0], f"{task} ({TOY_MODES[task]} modes)")
             modes, modes_se = mean_pm(row[2])
@@ -94,14 +96,23 @@ class QualityBenchmarkTest(unittest.TestCase):
                 # KL(p || uniform over K) lies in [0, log K]; the table rounds to 0.01.
                 self.assertTrue(0.0 <= reverse_kl <= round(math.log(TOY_MODES[task]), 2), row)
             self.assertGreater(float(row[5]), 0.0)
-        self.assertEqual(seen, {(t, m) for t in TOY_MODES for m in METHODS})
+        self.assertEqual(seen, {(t, m) for t in TOY_MODES for m in ROWS})
+
+    def test_parts_have_headers(self):
+        # One part per data set, each stating its own command, seeds and budget.
+        for task in ("ring", "grid"):
+            self.assertIn(f"**Mode coverage, {task}**", self.proc.stdout)
+        self.assertEqual(
+            self.proc.stdout.count("Command: `python benchmarks/quality.py --quick`"), 3
+        )
+        self.assertEqual(self.proc.stdout.count("budget: "), 3)
 
     def test_digits_table(self):
         rows = self.rows("| samples vs held-out | Frechet distance |")
-        self.assertEqual(len(rows), 2, rows)
-        floor, gan = rows
+        self.assertEqual(len(rows), 1 + len(DIGIT_ROWS), rows)
+        floor, gans = rows[0], rows[1:]
         self.assertTrue(floor[0].startswith("real train split vs held-out"), floor)
-        self.assertTrue(gan[0].startswith("GAN"), gan)
+        self.assertEqual([g[0].split(",")[0] for g in gans], list(DIGIT_ROWS))
         for row in rows:
             self.assertEqual(len(row), 5, row)
             fd = float(row[1].split(" ± ")[0])
@@ -110,11 +121,41 @@ class QualityBenchmarkTest(unittest.TestCase):
             self.assertTrue(-1.0 < kd < 1e4, row)
             cs = float(row[3].split(" ± ")[0])
             self.assertTrue(1.0 - 1e-6 <= cs <= 10.0 + 1e-6, row)
-        self.assertGreater(float(gan[4]), 0.0)
+        for gan in gans:
+            self.assertGreater(float(gan[4]), 0.0)
 
     def test_quick_run_leaves_results_alone(self):
         with open(RESULTS) as f:
             self.assertEqual(f.read(), self.results_before)
+
+
+class WriteResultsTest(unittest.TestCase):
+    """`--only TASK` rewrites TASK's part of the quality section and nothing else."""
+
+    def test_parts_are_rewritten_alone(self):
+        import importlib.util
+        import tempfile
+
+        spec = importlib.util.spec_from_file_location("quality_under_test", SCRIPT)
+        quality = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(quality)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "RESULTS.md")
+            before = "# Results\n\n<!-- quality:start -->\nold\n<!-- quality:end -->\n\n<!-- speed:start -->\nS\n<!-- speed:end -->\n"
+            with open(path, "w") as f:
+                f.write(before)
+            quality.RESULTS = path
+            quality.write_results({"ring": "ring 1\n"})
+            quality.write_results({"digits": "digits 1\n"})
+            quality.write_results({"ring": "ring 2\n"})
+            with open(path) as f:
+                text = f.read()
+        self.assertIn("<!-- quality-ring:start -->\nring 2\n<!-- quality-ring:end -->", text)
+        self.assertNotIn("ring 1", text)
+        self.assertIn("<!-- quality-digits:start -->\ndigits 1\n<!-- quality-digits:end -->", text)
+        self.assertIn("<!-- quality-grid:start -->", text)
+        self.assertNotIn("old", text)
+        self.assertTrue(text.endswith("<!-- speed:start -->\nS\n<!-- speed:end -->\n"), text)
 
 
 if __name__ == "__main__":

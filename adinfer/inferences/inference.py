@@ -21,6 +21,10 @@ OPTIMIZER_ARGUMENT = {"Gen": "optimizer", "Disc": "optimizer_d"}
 VAR_LIST_ARGUMENT = {"Gen": "var_list", "Disc": "var_list_d"}
 
 
+def _jit_call(fn, *args):
+    return tf.function(fn, jit_compile=True, autograph=False)(*args)
+
+
 def _in_strategy(method):
     """Runs `method` in the scope of the strategy the inference was built in."""
 
@@ -945,8 +949,10 @@ class Inference:
         """
         replicas = self.replicas
         gradients = functools.partial(self._gradients, groups)
-        if self.jit_compile and replicas.distributed:  # XLA per replica
-            gradients = tf.function(gradients, jit_compile=True, autograph=False)
+        if self.jit_compile and replicas.distributed:
+            # XLA per replica: a function of each replica's own, as a shared
+            # one would reuse the first replica's trace, and its variables.
+            gradients = functools.partial(_jit_call, gradients)
         scalars, d_outputs, grads = replicas.run(gradients, x_true)
         loss, loss_d, *checks = replicas.sum_scalars(scalars)
         failed = tf.add_n(
