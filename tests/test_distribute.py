@@ -9,6 +9,7 @@ killed at the end.
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -89,7 +90,8 @@ class MirroredStrategyTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        out = os.path.join(tempfile.mkdtemp(prefix="adinfer_mirrored_"), "mirrored.json")
+        cls.directory = tempfile.mkdtemp(prefix="adinfer_mirrored_")
+        out = os.path.join(cls.directory, "mirrored.json")
         proc = _start("mirrored", out)
         try:
             _, stderr = proc.communicate(timeout=600)
@@ -99,6 +101,11 @@ class MirroredStrategyTest(tf.test.TestCase):
         assert proc.returncode == 0, stderr[-3000:]
         with open(out) as f:
             cls.results = json.load(f)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.directory, ignore_errors=True)
+        super().tearDownClass()
 
     def test_two_replicas(self):
         self.assertEqual(self.results["replicas"], 2)
