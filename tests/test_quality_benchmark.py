@@ -52,17 +52,22 @@ class QualityBenchmarkTest(unittest.TestCase):
         cls.lines = cls.proc.stdout.splitlines()
 
     def rows(self, header_start):
-        """Data rows of the table whose header begins with `header_start`."""
+        """Data rows of every table whose header begins with `header_start`
+        (the ring and the grid each have their own part and table)."""
+        rows, found = [], False
         for i, line in enumerate(self.lines):
             if line.startswith(header_start):
+                found = True
                 self.assertTrue(re.match(r"^\|(---\|)+$", self.lines[i + 1]), self.lines[i + 1])
-                rows = []
                 for row in self.lines[i + 2 :]:
                     if not row.startswith("|"):
                         break
                     rows.append(cells(row))
-                return rows
-        self.fail(f"no table {header_start!r} in:\n{self.proc.stdout}\n{self.proc.stderr[-3000:]}")
+        if not found:
+            self.fail(
+                f"no table {header_start!r} in:\n{self.proc.stdout}\n{self.proc.stderr[-3000:]}"
+            )
+        return rows
 
     def test_exits_cleanly(self):
         self.assertEqual(self.proc.returncode, 0, self.proc.stderr[-3000:])
