@@ -237,3 +237,14 @@ class ReplicaPartTest(tf.test.TestCase):
             joined = np.concatenate([halves[0][step], halves[1][step]])
             self.assertAllEqual(np.sort(joined[:, 0]), np.sort(single[step][:, 0]))
             self.assertEmpty(set(halves[0][step][:, 0]) & set(halves[1][step][:, 0]))
+
+    def test_call_lengths_of_workers_do_not_depend_on_time(self):
+        """Workers must run the same compiled calls: lengths by a fixed rule."""
+        from adinfer.inferences.inference import _ChunkSizer
+
+        sizes = []
+        chunks = _ChunkSizer(by_clock=False)
+        for _ in range(5):
+            with chunks.timed(10_000) as n:
+                sizes.append(n)
+        self.assertEqual(sizes, [1, 8, 40, 100, 100])

@@ -430,7 +430,9 @@ class Inference:
         )
         if done and self.n_print:
             self.progbar.update(min(done, self.progbar.target))
-        chunks = _ChunkSizer(self.steps_per_execution)
+        # Workers must call the same loops (their collectives pair up), so with
+        # several the lengths grow by a fixed rule, not by each one's clock.
+        chunks = _ChunkSizer(self.steps_per_execution, by_clock=self.replicas.workers == 1)
         try:
             for end in stops["all"]:
                 if end <= done:
@@ -1183,12 +1185,16 @@ class _ChunkSizer:
     """Iterations per compiled call of `run`: enough that Python's share of the
     time is small, few enough that progress shows about every `SECONDS`;
     measured from the calls themselves, the first (tracing) one excluded.
+    Without `by_clock` (several workers, which must make the same calls) the
+    lengths are 1, 8, 40, then `UNTIMED_MOST`.
     """
 
     SECONDS = 0.5
+    UNTIMED_MOST = 100  # the longest call when lengths may not depend on time
 
-    def __init__(self, most=None):
-        self.most = most
+    def __init__(self, most=None, by_clock=True):
+        self.most = most if by_clock or most else self.UNTIMED_MOST
+        self.by_clock = by_clock
         self.size = 1  # the first call traces: one iteration
         self.calls = 0
 
@@ -1201,6 +1207,8 @@ class _ChunkSizer:
         self.calls += 1
         if self.calls == 1:
             self.size = 8
+        elif not self.by_clock:
+            self.size = 4 * self.size + 8
         else:
             per_iteration = max(seconds / n, 1e-7)
             self.size = int(min(max(self.SECONDS / per_iteration, 1), 4 * self.size + 8))
