@@ -45,7 +45,7 @@ class Replicas:
         resolver = getattr(strategy, "cluster_resolver", None)
         spec = resolver.cluster_spec().as_dict() if resolver is not None else {}
         self.workers = max(1, sum(len(spec.get(job, [])) for job in ("chief", "worker")))  # W
-        task_type = getattr(resolver, "task_type", None) if resolver is not None else None
+        task_type = getattr(resolver, "task_type", None)
         task_id = getattr(resolver, "task_id", None) or 0
         # Workers in TF's order: a "chief" task first, then the "worker" tasks.
         self.worker_index = task_id + (1 if "chief" in spec and task_type == "worker" else 0)
@@ -67,7 +67,7 @@ class Replicas:
             return batch
         return tf.nest.map_structure(lambda x: _part(x, self.worker_index, self.workers), batch)
 
-    def replica_part(self, batch):
+    def local_part(self, batch):
         """Inside a replica: its contiguous 1/L of this worker's batch."""
         if self.local == 1:
             return batch

@@ -1000,7 +1000,7 @@ class Inference:
         gradient is), as `scalars`; the discriminator outputs; the gradients of
         each group.
         """
-        x_true = self.replicas.replica_part(x_true)
+        x_true = self.replicas.local_part(x_true)
         if self.debug:
             x_true = self.stream.checked(x_true)
         raw = {g: [scopes.raw_variable(v) for v in self.variables[g]] for g in groups}
@@ -1193,7 +1193,7 @@ class _ChunkSizer:
     UNTIMED_MOST = 100  # the longest call when lengths may not depend on time
 
     def __init__(self, most=None, by_clock=True):
-        self.most = most if by_clock or most else self.UNTIMED_MOST
+        self.most = most or (None if by_clock else self.UNTIMED_MOST)
         self.by_clock = by_clock
         self.size = 1  # the first call traces: one iteration
         self.calls = 0
