@@ -271,8 +271,9 @@ class Inference:
           ema_decay: d in (0, 1) to keep an exponential moving average of every
             "Gen" variable, w̄ ← d·w̄ + (1 − d)·w after each "Gen" update
             (starting from the weights at `initialize`, with no warm-up: after k
-            updates they still weigh d^k, so pick d with d^k small, e.g. 0.999
-            for 5,000 updates or more); `sample`, `encode`,
+            updates the initial weights still weigh d^k in the average, so pick
+            d with d^k small, e.g. 0.999 for 5,000 updates or more); `sample`,
+            `encode`,
             `reconstruct`, `export` and `run`'s evaluation then use the averaged
             weights (`ema=False` for the raw ones). See `averages`.
         """
