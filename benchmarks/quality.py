@@ -138,8 +138,9 @@ PUBLISHED = {
 #   with 0.043: seeds 0 / 4 at 0.078 / 0.061, seed 4 at 24 modes). On seeds 0 / 4
 #   (EMA modes / HQ / reverse KL): `grid_bipack_ema` 0.9999, 25 / 94.9 / 0.067 and
 #   24 / 95.1 / 0.058; three times the budget (108k updates), 25 / 94.6 / 0.030
-#   and 25 / 96.6 / 0.011. Not yet run on all seeds (a full grid part at 108k
-#   takes about 50 minutes here).
+#   and 25 / 96.6 / 0.011; but on seeds 1 / 2 / 3, 25 / 96.3 / 0.013, 20 / 96.8 /
+#   0.240 (seed 2 loses 5 modes late) and 25 / 95.5 / 0.014: mean 24.0 modes, 96.0%,
+#   reverse KL 0.062, worse than 72k. Not kept.
 # - GAN (pack 2), ring: `ring_pack_d_in` = 4 and a 3×256 generator
 #   (`ring_pack_g_units`): seed 1 96.2 / 96.7 with the discriminator's learning
 #   rate ×2, 96.8 / 96.8 with x × 4, 96.9 / 97.2 with x × 4 and 3×256 (3× slower).
