@@ -147,7 +147,7 @@ def main(argv=None):
     lines = [
         f"Measured on {platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, no GPU; "
         f"load average {load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end. "
-        f"Command: `python benchmarks/distribute_cost.py {' '.join(sys.argv[1:])}` ({total:.0f} s). "
+        f"Command: `{' '.join(['python benchmarks/distribute_cost.py', *sys.argv[1:]])}` ({total:.0f} s). "
         f"MLP GAN 2-128-128, Adam, global batch {BATCH}, `run(n_iter={args.n_iter})` with default "
         f"progress, median of {args.repeats} runs after a warm-up run; the noise split with "
         "`adinfer.replica_part`, so all three follow the same trajectory.",

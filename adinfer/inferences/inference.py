@@ -273,9 +273,8 @@ class Inference:
             (starting from the weights at `initialize`, with no warm-up: after k
             updates the initial weights still weigh d^k in the average, so pick
             d with d^k small, e.g. 0.999 for 5,000 updates or more); `sample`,
-            `encode`,
-            `reconstruct`, `export` and `run`'s evaluation then use the averaged
-            weights (`ema=False` for the raw ones). See `averages`.
+            `encode`, `reconstruct`, `export` and `run`'s evaluation then use the
+            averaged weights (`ema=False` for the raw ones). See `averages`.
         """
         # n_iter=0 is allowed: `run` then builds, initializes and trains nothing.
         n_iter = data_lib.check_int(n_iter, "n_iter", minimum=0)
