@@ -169,9 +169,9 @@ class SamplersTest(tf.test.TestCase):
         self.assertAllClose(resid.mean(0), [0.0, 0.0], atol=0.02)
 
     def test_bad_args(self):
-        with self.assertRaisesRegex(ValueError, "`n`"):
+        with self.assertRaisesRegex(ValueError, "^n must be"):
             datasets.ring(-1)
-        with self.assertRaisesRegex(TypeError, "`n`"):
+        with self.assertRaisesRegex(TypeError, "^n must be"):
             datasets.grid(10.0)
         with self.assertRaisesRegex(ValueError, "std"):
             datasets.ring(10, std=-0.1)
