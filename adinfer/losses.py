@@ -18,12 +18,20 @@ Below, `CE(y, l) = -y log sigmoid(l) - (1 - y) log(1 - sigmoid(l))` is
 `get(name)` returns a `(generator_loss, discriminator_loss)` pair. The
 penalties (`gradient_penalty`, `r1_penalty`, `mutual_information_penalty`)
 return the unweighted penalty; the caller multiplies by its weight.
+
+Arguments are checked with `adinfer.validate` (Python numbers, flags,
+callables, names) and, for tensors, with `floating_tensor` and
+`one_hot_labels` below, in the same message style: "<name> must be
+<expected>, got <given>." Numbers given as tensors are not checked (they may
+be symbolic inside a `tf.function`).
 """
 
 import contextlib
 
 import numpy as np
 import tensorflow as tf
+
+from adinfer import validate
 
 __all__ = [
     "minimax_generator_loss",
@@ -45,29 +53,84 @@ __all__ = [
     "mutual_information_penalty",
     "combine_adversarial_loss",
     "get",
+    "NAMES",
+    "floating_tensor",
+    "one_hot_labels",
 ]
 
 
 # ----------------------------------------------------------------- helpers --
 
 
-def _float_tensor(x, name, dtype=None):
-    """`tf.convert_to_tensor` keeping the input's float dtype (Python numbers
-    become float32, or `dtype` if given); `dtype` must match if given.
+def floating_tensor(value, name, dtype=None, like=None):
+    """`value` as a floating-point tensor, checked.
+
+    Tensors and NumPy arrays keep their dtype (never silently cast); Python
+    numbers and lists become `dtype`, or float32 when `dtype` is None.
+
+    Args:
+      value: a tensor, array, number or (nested) list.
+      name: the argument's name, for messages.
+      dtype: optional `tf.DType` that `value` must have.
+      like: optional name of the argument whose dtype `dtype` is, for messages.
+
+    Returns:
+      A floating-point `tf.Tensor`.
+
+    Raises:
+      TypeError: `value` is None, not floating-point, or not of `dtype`.
     """
-    if x is None:
-        raise TypeError(f"`{name}` must be a floating-point tensor, got None.")
-    if tf.is_tensor(x) or isinstance(x, (np.ndarray, np.generic)):
-        x = tf.convert_to_tensor(x, name=name)  # Never silently cast arrays.
+    if value is None:
+        validate.fail(TypeError, name, "a floating-point tensor", value)
+    if tf.is_tensor(value) or isinstance(value, (np.ndarray, np.generic)):
+        value = tf.convert_to_tensor(value, name=name)
     else:
-        x = tf.convert_to_tensor(x, dtype=dtype, dtype_hint=tf.float32, name=name)
-    if not x.dtype.is_floating:
-        raise TypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype.name}.")
-    if dtype is not None and x.dtype != dtype:
-        raise TypeError(
-            f"`{name}` must have dtype {dtype.name} (matching the other input), got {x.dtype.name}."
+        value = tf.convert_to_tensor(value, dtype=dtype, dtype_hint=tf.float32, name=name)
+    if not value.dtype.is_floating:
+        validate.fail(
+            TypeError,
+            name,
+            "a floating-point tensor",
+            given=f"a tensor of dtype {value.dtype.name}",
         )
-    return x
+    if dtype is not None and value.dtype != dtype:
+        validate.fail(
+            TypeError,
+            name,
+            f"a {dtype.name} tensor" + (f" (the dtype of {like})" if like else ""),
+            given=f"a {value.dtype.name} tensor",
+        )
+    return value
+
+
+def one_hot_labels(labels, logits, labels_name="labels", logits_name="logits"):
+    """`labels` cast to the dtype of the tensor `logits`, whose shape they must have.
+
+    Raises:
+      ValueError: the shapes (where known) differ.
+    """
+    labels = tf.cast(tf.convert_to_tensor(labels, name=labels_name), logits.dtype)
+    if (
+        labels.shape.rank is not None
+        and logits.shape.rank is not None
+        and not labels.shape.is_compatible_with(logits.shape)
+    ):
+        validate.fail(
+            ValueError,
+            labels_name,
+            f"one-hot labels of the shape of {logits_name}, {logits.shape}",
+            given=f"shape {labels.shape}",
+        )
+    return labels
+
+
+def _checked_number(value, name, check, **bounds):
+    """A Python or NumPy number checked by `check` (a function of
+    `adinfer.validate`) and returned as a float; tensors and arrays unchecked.
+    """
+    if tf.is_tensor(value) or isinstance(value, np.ndarray):
+        return value
+    return check(value, name, **bounds)
 
 
 def _as(x, dtype):
@@ -80,8 +143,8 @@ def _as(x, dtype):
 
 
 def _pair(d_real, d_fake):
-    d_real = _float_tensor(d_real, "d_real")
-    return d_real, _float_tensor(d_fake, "d_fake", dtype=d_real.dtype)
+    d_real = floating_tensor(d_real, "d_real")
+    return d_real, floating_tensor(d_fake, "d_fake", dtype=d_real.dtype, like="d_real")
 
 
 def _ce(labels, logits):
@@ -108,7 +171,7 @@ def minimax_generator_loss(d_real, d_fake):
     Goodfellow et al. (2014), "Generative Adversarial Nets".
     """
     del d_real  # Unused.
-    d_fake = _float_tensor(d_fake, "d_fake")
+    d_fake = floating_tensor(d_fake, "d_fake")
     return -_mean(_ce(0.0, d_fake))
 
 
@@ -125,8 +188,9 @@ def minimax_discriminator_loss(d_real, d_fake, *, label_smoothing=0.0):
     `label_smoothing=0.25` for TF-GAN's default.
     Goodfellow et al. (2014), "Generative Adversarial Nets".
     """
-    if _is_number(label_smoothing) and not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"`label_smoothing` must be in [0, 1], got {label_smoothing}.")
+    label_smoothing = _checked_number(
+        label_smoothing, "label_smoothing", validate.number, low=0, high=1
+    )
     d_real, d_fake = _pair(d_real, d_fake)
     return _mean(_ce(1.0 - 0.5 * label_smoothing, d_real)) + _mean(_ce(0.0, d_fake))
 
@@ -137,7 +201,7 @@ def modified_generator_loss(d_real, d_fake):
     Goodfellow et al. (2014), "Generative Adversarial Nets", Sec. 3.
     """
     del d_real  # Unused.
-    d_fake = _float_tensor(d_fake, "d_fake")
+    d_fake = floating_tensor(d_fake, "d_fake")
     return _mean(_ce(1.0, d_fake))
 
 
@@ -153,7 +217,7 @@ def wasserstein_generator_loss(d_real, d_fake):
     Arjovsky et al. (2017), "Wasserstein GAN".
     """
     del d_real  # Unused.
-    return -_mean(_float_tensor(d_fake, "d_fake"))
+    return -_mean(floating_tensor(d_fake, "d_fake"))
 
 
 def wasserstein_discriminator_loss(d_real, d_fake):
@@ -175,7 +239,7 @@ def hinge_generator_loss(d_real, d_fake):
     Normalization for Generative Adversarial Networks".
     """
     del d_real  # Unused.
-    return -_mean(_float_tensor(d_fake, "d_fake"))
+    return -_mean(floating_tensor(d_fake, "d_fake"))
 
 
 def hinge_discriminator_loss(d_real, d_fake):
@@ -197,7 +261,7 @@ def least_squares_generator_loss(d_real, d_fake, *, real_label=1.0):
     Mao et al. (2017), "Least Squares Generative Adversarial Networks".
     """
     del d_real  # Unused.
-    d_fake = _float_tensor(d_fake, "d_fake")
+    d_fake = floating_tensor(d_fake, "d_fake")
     return 0.5 * _mean(tf.square(d_fake - _as(real_label, d_fake.dtype)))
 
 
@@ -242,17 +306,8 @@ def relativistic_average_discriminator_loss(d_real, d_fake):
 
 
 def _softmax_ce(labels, logits, label_smoothing, labels_name, logits_name):
-    logits = _float_tensor(logits, logits_name)
-    labels = tf.cast(tf.convert_to_tensor(labels, name=labels_name), logits.dtype)
-    if (
-        labels.shape.rank is not None
-        and logits.shape.rank is not None
-        and (not labels.shape.is_compatible_with(logits.shape))
-    ):
-        raise ValueError(
-            f"`{labels_name}` must be one-hot with the shape of "
-            f"`{logits_name}` {logits.shape}, got {labels.shape}."
-        )
+    logits = floating_tensor(logits, logits_name)
+    labels = one_hot_labels(labels, logits, labels_name, logits_name)
     if label_smoothing:
         k = tf.cast(tf.shape(logits)[-1], logits.dtype)
         labels = labels * (1.0 - label_smoothing) + label_smoothing / k
@@ -272,8 +327,9 @@ def acgan_discriminator_loss(
     Odena et al. (2017), "Conditional Image Synthesis with Auxiliary Classifier
     GANs".
     """
-    if _is_number(label_smoothing) and not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"`label_smoothing` must be in [0, 1], got {label_smoothing}.")
+    label_smoothing = _checked_number(
+        label_smoothing, "label_smoothing", validate.number, low=0, high=1
+    )
     return _softmax_ce(
         labels_real, class_logits_real, label_smoothing, "labels_real", "class_logits_real"
     ) + _softmax_ce(labels_fake, class_logits_fake, 0.0, "labels_fake", "class_logits_fake")
@@ -292,7 +348,7 @@ def acgan_generator_loss(class_logits_fake, labels_fake):
 # ------------------------------------------------------------- penalties ---
 
 
-def _as_list(x, name):
+def _critic_inputs(x, name):
     """Returns `(list_of_float_tensors, joint)`.
 
     Only a Python `tuple` is a joint input (several critic arguments); anything
@@ -301,24 +357,20 @@ def _as_list(x, name):
     """
     if isinstance(x, tuple):
         if not x:
-            raise ValueError(
-                f"`{name}` must be a tensor or a non-empty tuple of tensors, got an empty tuple."
-            )
-        return [_float_tensor(c, f"{name}[{i}]") for i, c in enumerate(x)], True
+            validate.fail(ValueError, name, "a tensor or a non-empty tuple of tensors", given="()")
+        return [floating_tensor(c, f"{name}[{i}]") for i, c in enumerate(x)], True
     if isinstance(x, list):
         try:
-            return [_float_tensor(x, name)], False
+            return [floating_tensor(x, name)], False
         except ValueError as e:
             raise ValueError(
-                f"`{name}` is a list, so it is converted to one tensor (pass a tuple "
-                f"for several critic inputs), but it could not be: {e}"
+                f"{name} must be a tensor or a tuple of tensors, got a list that is not one "
+                f"tensor (only a tuple is several critic inputs): {e}"
             ) from e
-    return [_float_tensor(x, name)], False
+    return [floating_tensor(x, name)], False
 
 
 def _call(critic, xs, joint):
-    if not callable(critic):
-        raise TypeError(f"`critic` must be callable, got {type(critic).__name__}.")
     out = critic(*xs) if joint else critic(xs[0])
     if isinstance(out, tuple):  # As TF-GAN: an ACGAN critic's (logits, class logits).
         out = out[0]
@@ -380,18 +432,20 @@ def gradient_penalty(
     Returns:
       A scalar tensor of the inputs' dtype.
     """
-    reals, joint = _as_list(x_real, "x_real")
-    fakes, fake_joint = _as_list(x_fake, "x_fake")
+    validate.function(critic, "critic", "critic(x) -> scores")
+    reals, joint = _critic_inputs(x_real, "x_real")
+    fakes, fake_joint = _critic_inputs(x_fake, "x_fake")
     if joint != fake_joint or len(reals) != len(fakes):
-        raise ValueError(
-            "`x_real` and `x_fake` must have the same structure (both tensors, or "
-            f"tuples of the same length), got {type(x_real).__name__} of "
-            f"{len(reals)} and {type(x_fake).__name__} of {len(fakes)}."
+        validate.fail(
+            ValueError,
+            "x_real and x_fake",
+            "of the same structure (both tensors, or tuples of the same length)",
+            given=f"{type(x_real).__name__} of {len(reals)} and "
+            f"{type(x_fake).__name__} of {len(fakes)}",
         )
-    if _is_number(target) and not target > 0:
-        raise ValueError(f"`target` must be positive (the slope is divided by it), got {target}.")
-    if _is_number(epsilon) and not epsilon >= 0:
-        raise ValueError(f"`epsilon` must be non-negative, got {epsilon}.")
+    target = _checked_number(target, "target", validate.positive, allow_none=False)
+    one_sided = validate.boolean(one_sided, "one_sided")
+    epsilon = _checked_number(epsilon, "epsilon", validate.nonnegative, allow_none=False)
     batch = tf.shape(reals[0])[:1]
     dtype = reals[0].dtype
     if alpha is not None:
@@ -401,9 +455,11 @@ def gradient_penalty(
     else:
         seed = tf.convert_to_tensor(seed)
         if not seed.dtype.is_integer or seed.shape != (2,):
-            raise ValueError(
-                "`seed` must be a shape-[2] integer tensor, got "
-                f"dtype {seed.dtype.name} shape {seed.shape}."
+            validate.fail(
+                ValueError,
+                "seed",
+                "None or a shape-[2] integer tensor",
+                given=f"dtype {seed.dtype.name} shape {seed.shape}",
             )
         eps = tf.random.stateless_uniform(batch, seed=seed, dtype=dtype)
     x_hat = []
@@ -428,7 +484,8 @@ def r1_penalty(critic, x_real):
     Converge?". `x_real` may be a tuple (a joint input) or a tensor; a Python
     list is one tensor, as in `gradient_penalty`.
     """
-    xs, joint = _as_list(x_real, "x_real")
+    validate.function(critic, "critic", "critic(x) -> scores")
+    xs, joint = _critic_inputs(x_real, "x_real")
     return _mean(_sum_sq_grad(critic, xs, joint))
 
 
@@ -449,16 +506,17 @@ def mutual_information_penalty(structured_inputs, predicted_distributions):
     if not isinstance(dists, (tuple, list)):
         dists = [dists]
     if len(codes) != len(dists) or not codes:
-        raise ValueError(
-            "`structured_inputs` and `predicted_distributions` must be non-empty "
-            f"and of the same length, got {len(codes)} and {len(dists)}."
+        validate.fail(
+            ValueError,
+            "structured_inputs and predicted_distributions",
+            "non-empty and of the same length",
+            given=f"{len(codes)} and {len(dists)}",
         )
     terms = []
     for i, (c, q) in enumerate(zip(codes, dists)):
         if not hasattr(q, "log_prob"):
-            raise TypeError(
-                f"`predicted_distributions[{i}]` must have a "
-                f"`log_prob` method, got {type(q).__name__}."
+            validate.fail(
+                TypeError, f"predicted_distributions[{i}]", "a distribution (with log_prob)", q
             )
         terms.append(_mean(q.log_prob(c)))
     return -tf.add_n(terms) / tf.cast(len(terms), terms[0].dtype)
@@ -489,11 +547,13 @@ def _per_example(main_loss, adversarial_loss):
         or adversarial_loss.shape.rank == 0
         or (n_main is not None and n_adv is not None and n_main != n_adv)
     ):
-        raise ValueError(
-            "`main_loss` and `adversarial_loss` must have compatible shapes, or the "
-            "same first (batch) dimension to be mean-reduced to shape [batch]; got "
-            f"main_loss shape {main_loss.shape} and adversarial_loss shape "
-            f"{adversarial_loss.shape}."
+        validate.fail(
+            ValueError,
+            "main_loss and adversarial_loss",
+            "of compatible shapes, or of the same first (batch) dimension to be "
+            "mean-reduced to shape [batch]",
+            given=f"main_loss shape {main_loss.shape} and adversarial_loss shape "
+            f"{adversarial_loss.shape}",
         )
     return (
         tf.reduce_mean(main_loss, axis=list(range(1, main_loss.shape.rank))),
@@ -569,15 +629,21 @@ def combine_adversarial_loss(
         on any of them on `tape`.
     """
     if (weight_factor is None) == (gradient_ratio is None):
-        raise ValueError(
-            "Exactly one of `weight_factor` and `gradient_ratio` "
-            f"must be given, got weight_factor={weight_factor}, "
-            f"gradient_ratio={gradient_ratio}."
+        validate.fail(
+            ValueError,
+            "Exactly one of weight_factor and gradient_ratio",
+            "given",
+            given=f"weight_factor={weight_factor!r} and gradient_ratio={gradient_ratio!r}",
         )
-    if _is_number(gradient_ratio) and gradient_ratio < 0:
-        raise ValueError(f"`gradient_ratio` must be non-negative, got {gradient_ratio}.")
-    raw_main = _float_tensor(main_loss, "main_loss")
-    raw_adv = _float_tensor(adversarial_loss, "adversarial_loss")
+    weight_factor = _checked_number(
+        weight_factor, "weight_factor", validate.number, allow_none=True
+    )
+    gradient_ratio = _checked_number(gradient_ratio, "gradient_ratio", validate.nonnegative)
+    gradient_ratio_epsilon = _checked_number(
+        gradient_ratio_epsilon, "gradient_ratio_epsilon", validate.nonnegative, allow_none=False
+    )
+    raw_main = floating_tensor(main_loss, "main_loss")
+    raw_adv = floating_tensor(adversarial_loss, "adversarial_loss")
     main_loss, adversarial_loss = _per_example(raw_main, raw_adv)
     weight = weight_factor if weight_factor is not None else gradient_ratio
     if _is_number(weight) and weight == 0:
@@ -588,20 +654,27 @@ def combine_adversarial_loss(
         return main_loss + tf.stop_gradient(coefficient) * adversarial_loss
 
     if not isinstance(tape, tf.GradientTape):
-        raise ValueError(
-            "`gradient_ratio` needs `tape`, a persistent tf.GradientTape that "
-            f"recorded both losses; got {type(tape).__name__}."
+        validate.fail(
+            ValueError,
+            "tape",
+            "a persistent tf.GradientTape that recorded both losses (gradient_ratio needs it)",
+            tape,
         )
     if not getattr(tape, "_persistent", True):
-        raise ValueError(
-            "`tape` must be persistent (tf.GradientTape(persistent=True)): it is used twice."
+        validate.fail(
+            ValueError,
+            "tape",
+            "persistent, tf.GradientTape(persistent=True), since it is used twice",
+            given="a non-persistent tape",
         )
     sources = tf.nest.flatten(tape.watched_variables() if variables is None else variables)
     if not sources:
-        raise ValueError(
-            "`gradient_ratio` needs `variables` to differentiate with respect to "
-            "(e.g. the generator's trainable variables); got none, and `tape` "
-            "watched no variables."
+        validate.fail(
+            ValueError,
+            "variables",
+            "the variables (or watched tensors) to differentiate with respect to, "
+            "e.g. the generator's trainable variables (gradient_ratio needs them)",
+            given="none, and tape watched no variables",
         )
 
     reduced = main_loss is not raw_main
@@ -612,9 +685,11 @@ def combine_adversarial_loss(
         grads = tape.gradient(loss, sources)
         grads = [g for g in grads if g is not None]
         if not grads:
-            raise ValueError(
-                f"`{name}` does not depend on `variables` on `tape`; compute both "
-                "losses under `tape` from the variables (or watched tensors) given."
+            validate.fail(
+                ValueError,
+                name,
+                "computed under tape from variables (or watched tensors given)",
+                given="a loss that depends on none of them",
             )
         norm = _numerically_stable_global_norm(grads)
         if reduced:
@@ -648,30 +723,33 @@ _REGISTRY = {
 }
 _ALIASES = {"modified": "non_saturating", "edward": "non_saturating"}
 
+# Every name `get` accepts, aliases included, sorted.
+NAMES = tuple(sorted(set(_REGISTRY) | set(_ALIASES)))
+
 
 def get(loss):
     """Returns a `(generator_loss, discriminator_loss)` pair.
 
     `loss` is a name -- one of "non_saturating" (aliases "modified", "edward";
     Edward's default), "minimax", "wasserstein", "hinge", "least_squares",
-    "relativistic_average" -- or a pair of callables, returned unchanged.
+    "relativistic_average" (all in `NAMES`) -- or a pair of callables,
+    returned unchanged (a list as a tuple).
+
+    Raises:
+      ValueError: an unknown name.
+      TypeError: neither a str nor a pair of callables.
     """
-    if isinstance(loss, str):
-        key = _ALIASES.get(loss, loss)
-        if key not in _REGISTRY:
-            valid = sorted(list(_REGISTRY) + list(_ALIASES))
-            raise ValueError(
-                f"Unknown loss {loss!r}; `loss` must be one of {valid} or a pair of callables."
-            )
-        return _REGISTRY[key]
-    if isinstance(loss, (tuple, list)) and len(loss) == 2:
-        for part, fn in zip(("generator", "discriminator"), loss):
-            if not callable(fn):
-                raise TypeError(
-                    f"`loss` pair: the {part} loss must be callable, got {type(fn).__name__}."
-                )
-        return tuple(loss) if isinstance(loss, list) else loss
-    raise TypeError(
-        "`loss` must be a name (str) or a (generator_loss, "
-        f"discriminator_loss) pair of callables, got {loss!r}."
+    expected = (
+        "a name, one of "
+        + ", ".join(repr(name) for name in NAMES)
+        + ", or a (generator_loss, discriminator_loss) pair of callables"
     )
+    if isinstance(loss, str):
+        if loss not in NAMES:
+            validate.fail(ValueError, "loss", expected, loss)
+        return _REGISTRY[_ALIASES.get(loss, loss)]
+    if isinstance(loss, (tuple, list)) and len(loss) == 2:
+        validate.function(loss[0], "loss[0], the generator loss,", "loss(d_real, d_fake)")
+        validate.function(loss[1], "loss[1], the discriminator loss,", "loss(d_real, d_fake)")
+        return tuple(loss) if isinstance(loss, list) else loss
+    validate.fail(TypeError, "loss", expected, loss)

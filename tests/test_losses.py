@@ -225,13 +225,15 @@ class RegistryTest(tf.test.TestCase, parameterized.TestCase):
         self.assertIs(losses.get(pair), pair)
 
     def test_errors(self):
-        with self.assertRaisesRegex(ValueError, "nope.*hinge.*wasserstein"):
+        with self.assertRaisesRegex(
+            ValueError, "^loss must be .*hinge.*wasserstein.*got str 'nope'"
+        ):
             losses.get("nope")
-        with self.assertRaisesRegex(TypeError, "`loss`"):
+        with self.assertRaisesRegex(TypeError, "^loss must be"):
             losses.get(3)
-        with self.assertRaisesRegex(TypeError, "`loss`.*discriminator"):
+        with self.assertRaisesRegex(TypeError, r"^loss\[1\], the discriminator loss, must be"):
             losses.get((losses.hinge_generator_loss, "hinge"))
-        with self.assertRaisesRegex(TypeError, "`loss`"):
+        with self.assertRaisesRegex(TypeError, "^loss must be"):
             losses.get((losses.hinge_generator_loss,))
 
 
