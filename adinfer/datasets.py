@@ -306,7 +306,8 @@ def fashion_mnist(split="train", path=None):
     9 ankle boot): 60,000 training and 10,000 test images. The files are read
     from the first of these directories that holds both files of the split
     (`train-images-idx3-ubyte` and `train-labels-idx1-ubyte`, or the `t10k-`
-    pair; each gzipped, `.gz`, or not): `path` when given (and then only it);
+    pair; each gzipped, `.gz`, or not, the uncompressed one read when both
+    are there): `path` when given (and then only it);
     else `$ADINFER_DATA/fashion-mnist/`, `$ADINFER_DATA/`, then
     `FASHION_MNIST_DIRECTORIES` (Debian's `/usr/share/datasets/fashion-mnist/`,
     the Keras cache `~/.keras/datasets/fashion-mnist/`). Nothing is downloaded.
