@@ -15,24 +15,22 @@ the data iterator and the noise stream: everything `run` saves).
 
 import argparse
 import os
-import platform
-import re
 import statistics
 import sys
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # _results, and adinfer from this checkout
 
+import _results  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import adinfer  # noqa: E402
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-SECTION = "## Checkpoint cost"
+SECTION = "## Checkpoint cost"  # no markers: from this heading to the next heading or marker
 
 
 def make_inference():
@@ -91,14 +89,12 @@ def main():
             for f in os.listdir(os.path.join(tmp, "saves"))
             if f.startswith(os.path.basename(inference.save()))
         )
-    load_end = os.getloadavg()[0]
     lines = [
         SECTION,
         "",
-        "Written by `python benchmarks/checkpoint_cost.py --write`"
+        f"Written by `{_results.command(__file__)}`"
         + (" (--quick: not meaningful)" if args.quick else "")
-        + f" on {platform.machine()}, {os.cpu_count()} cores, TF {tf.__version__}; "
-        f"load average {load_start:.2f} at start, {load_end:.2f} at end.",
+        + f" on {_results.machine()}; {_results.load_average(load_start)}.",
         "",
         "| what | figure |",
         "|---|---|",
@@ -112,16 +108,7 @@ def main():
     text = "\n".join(lines)
     print(text)
     if args.write:
-        with open(RESULTS) as f:
-            results = f.read()
-        pattern = re.compile(re.escape(SECTION) + r".*?(?=\n## |\Z)", re.S)
-        results = (
-            pattern.sub(text.rstrip() + "\n", results)
-            if pattern.search(results)
-            else results.rstrip() + "\n\n" + text
-        )
-        with open(RESULTS, "w") as f:
-            f.write(results)
+        _results.write_section((SECTION, None), "\n".join(lines[1:]))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,6 @@ replicas share its cores, so no speed-up can show here.
 import argparse
 import json
 import os
-import platform
-import re
 import socket
 import subprocess
 import sys
@@ -26,8 +24,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-RESULTS = os.path.join(HERE, "RESULTS.md")
-START, END = "<!-- distribute:start -->", "<!-- distribute:end -->"
+sys.path.insert(0, HERE)
+
+import _results  # noqa: E402  (TensorFlow only in machine(), once the children are done)
+
 BATCH = 256
 
 
@@ -137,7 +137,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.child:
         return worker(args.child, args.n_iter, args.repeats)
-    load = os.getloadavg()
+    load_start = os.getloadavg()[0]
     start = time.perf_counter()
     rows = {
         mode: measure(mode, args.n_iter, args.repeats) for mode in ("single", "mirrored", "workers")
@@ -145,9 +145,8 @@ def main(argv=None):
     total = time.perf_counter() - start
     base = rows["single"][0]
     lines = [
-        f"Measured on {platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, no GPU; "
-        f"load average {load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end. "
-        f"Command: `{' '.join(['python benchmarks/distribute_cost.py', *sys.argv[1:]])}` ({total:.0f} s). "
+        f"Measured on {_results.machine()}; {_results.load_average(load_start)}. "
+        f"Command: `{_results.command(__file__, argv)}` ({total:.0f} s). "
         f"MLP GAN 2-128-128, Adam, global batch {BATCH}, `run(n_iter={args.n_iter})` with default "
         f"progress, median of {args.repeats} runs after a warm-up run; the noise split with "
         "`adinfer.replica_part`, so all three follow the same trajectory.",
@@ -172,17 +171,7 @@ def main(argv=None):
     table = "\n".join(lines)
     print(table)
     if args.write:
-        with open(RESULTS) as f:
-            text = f.read()
-        section = f"{START}\n## tf.distribute cost\n\n{table}\n{END}"
-        if START in text:
-            text = re.sub(
-                re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S
-            )
-        else:
-            text = text.rstrip() + "\n\n" + section + "\n"
-        with open(RESULTS, "w") as f:
-            f.write(text)
+        _results.write_section(_results.markers("distribute"), f"## tf.distribute cost\n\n{table}")
 
 
 if __name__ == "__main__":

@@ -29,8 +29,6 @@ Each data set has its own part of RESULTS.md's quality section (sub-markers
 import argparse
 import math
 import os
-import platform
-import re
 import sys
 import time
 
@@ -42,19 +40,20 @@ import tensorflow as tf  # noqa: E402
 import tensorflow_probability as tfp  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # _results, and adinfer from this checkout
+
+import _results  # noqa: E402
 
 import adinfer  # noqa: E402
 from adinfer import datasets, metrics  # noqa: E402
 
-RESULTS = os.path.join(HERE, "RESULTS.md")
+RESULTS = _results.RESULTS
 FIGURES = os.path.join(HERE, "figures")
-START, END = "<!-- quality:start -->", "<!-- quality:end -->"
 PARTS = ("ring", "grid", "digits")  # each rewritten alone, between its own sub-markers
 
 
 def part_markers(part):
-    return f"<!-- quality-{part}:start -->", f"<!-- quality-{part}:end -->"
+    return _results.markers(f"quality-{part}")
 
 
 N_EVAL = 2500  # generated samples for the mode metrics
@@ -792,22 +791,10 @@ def digits_benchmark(seeds, n_iter, figures, classifier_epochs):
 # -- Report ---------------------------------------------------------------------
 
 
-def machine():
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count()
-    gpus = tf.config.list_physical_devices("GPU")
-    return (
-        f"{platform.system()} {platform.machine()}, {cpus} CPU cores (shared), "
-        f"{len(gpus) if gpus else 'no'} GPU{'s' if len(gpus) != 1 else ''}; Python "
-        f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}"
-    )
-
-
 def header(args, part, seeds, seconds, budget):
     return [
-        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {machine()}.",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {_results.machine()}; "
+        f"{_results.load_average(args.load)}.",
         f"Command: `{args.command}`; seeds {', '.join(map(str, seeds))}; budget: {budget}; "
         f"wall time of this part {seconds / 60:.1f} min"
         + (f" ({args.jobs} single-threaded run(s) in parallel)." if part != "digits" else "."),
@@ -945,26 +932,19 @@ def digits_report(args, rows, info, seeds, seconds):
 def write_results(parts):
     """Rewrites the parts of RESULTS.md's quality section named in `parts`
     ({part: text}), leaving the others and everything outside alone."""
-    with open(RESULTS) as f:
-        text = f.read()
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(text):
-        text = text.rstrip() + f"\n\n{START}\n{END}\n"
-    section = pattern.search(text).group(0)
-    if not all(m in section for p in PARTS for m in part_markers(p)):
-        # First write since the split: one block per data set.
-        blocks = "\n".join(
-            f"{part_markers(p)[0]}\n_{p}: not measured yet._\n{part_markers(p)[1]}\n" for p in PARTS
-        )
-        section = f"{START}\n{blocks}{END}"
-    for part, body in parts.items():
-        begin, end = part_markers(part)
-        sub = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-        block = f"{begin}\n{body}{end}"
-        section = sub.sub(lambda _, block=block: block, section)
-    text = pattern.sub(lambda _: section, text)
-    with open(RESULTS, "w") as f:
-        f.write(text)
+
+    def rewrite(section):
+        if not all(m in section for p in PARTS for m in part_markers(p)):
+            # First write since the split: one block per data set.
+            section = "\n".join(
+                f"{part_markers(p)[0]}\n_{p}: not measured yet._\n{part_markers(p)[1]}\n"
+                for p in PARTS
+            )
+        for part, body in parts.items():
+            section = _results.replace_between(section, part_markers(part), body)
+        return section
+
+    _results.write_section(_results.markers("quality"), rewrite, RESULTS)
 
 
 def main(argv=None):
@@ -1026,11 +1006,7 @@ def main(argv=None):
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if set(methods) - set(METHODS):
         parser.error(f"--methods: choose from {', '.join(METHODS)}")
-    args.command = "python benchmarks/quality.py" + (
-        ""
-        if argv is None and len(sys.argv) == 1
-        else " " + " ".join(argv if argv is not None else sys.argv[1:])
-    )
+    args.command = _results.command(__file__, argv)
     tasks = [t.strip() for t in args.only.split(",") if t.strip()]
     unknown = set(tasks) - set(PARTS)
     if unknown or not tasks:
@@ -1061,6 +1037,7 @@ def main(argv=None):
     args.iters = {t: args.n_iter or (30 if args.quick else TOY[t]["n_iter"]) for t in toy_tasks}
     for task in toy_tasks:
         start = time.perf_counter()
+        args.load = os.getloadavg()[0]  # this part's, for its header
         # Slowest first, so that the workers finish together.
         order = sorted(methods, key=lambda m: ("BiGAN" not in m, m != "WGAN-GP"))
         jobs = [
@@ -1075,6 +1052,7 @@ def main(argv=None):
         parts[task] = toy_report(args, task, rows, per_seed, seeds, time.perf_counter() - start)
     if "digits" in tasks:
         start = time.perf_counter()
+        args.load = os.getloadavg()[0]  # this part's, for its header
         digits_rows, digits_info = digits_benchmark(
             seeds,
             args.n_iter_digits,

@@ -74,7 +74,6 @@ import contextlib
 import importlib
 import importlib.util
 import os
-import platform
 import re
 import resource
 import statistics
@@ -83,8 +82,10 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # _results, and adinfer from this checkout
 
+import _results  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -94,7 +95,6 @@ tf.get_logger().setLevel("ERROR")  # each contender traces its own functions, on
 LOOP = 100  # iterations per compiled call of the hand-written loop (b)
 LR, BETA_1 = 2e-4, 0.5
 GROUPS = ("Gen", "Disc")
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 TARGET = 1.05  # adinfer / hand-written
 TORCH_TARGET = 4.0  # PyTorch eager / adinfer
 MEMORY_TARGET = 1.10  # adinfer / hand-written peak memory
@@ -261,7 +261,7 @@ def hand_losses(model, gen, disc, x):
 
 
 def all_finite(values):
-    """adinfer's check (`_all_finite`): one sum per tensor, all added, is finite."""
+    """adinfer's finiteness check: one sum per tensor, all added, is finite."""
     return tf.math.is_finite(tf.add_n([tf.reduce_sum(v) for v in values]))
 
 
@@ -372,7 +372,7 @@ def compiled_update(model, batches):
     opt, opt_d = optimizers()
     inference.initialize(optimizer=opt, optimizer_d=opt_d)
     inference.update(feed_dict={x_ph: batches[0]})  # compiles the step
-    step = inference._compiled["update", None]
+    step = inference.train_function(variables=None)
 
     def train(n):
         for x in batches[:n]:
@@ -829,25 +829,10 @@ def memory_child(text):
 
 
 def machine():
-    cpu = platform.processor() or platform.machine()
-    memory = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = re.search(r"model name\s*:\s*(.*)", f.read()).group(1)
-        with open("/proc/meminfo") as f:
-            kib = int(re.search(r"MemTotal:\s*(\d+)", f.read()).group(1))
-        memory = f", {kib / 2**20:.0f} GiB memory"
-    except (OSError, AttributeError):
-        pass
-    line = (
-        f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.machine()}; "
-        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
-        f"Keras {keras.__version__}"
-    )
     th = torch()
-    if th is not None:
-        line += f", PyTorch {th.__version__} ({th.get_num_threads()} threads by default)"
-    return line
+    if th is None:
+        return _results.machine()
+    return _results.machine(f"PyTorch {th.__version__} ({th.get_num_threads()} threads by default)")
 
 
 def load():
@@ -1061,7 +1046,7 @@ def main():
     bench.other_table()
     bench.scale_tables()
     mem = bench.memory()
-    command = "python benchmarks/speed.py" + "".join(f" {a}" for a in sys.argv[1:])
+    command = _results.command(__file__)
     lines, summary = report(bench, mem, time.perf_counter() - t0, load_start, load(), command)
     print("\n".join(lines))
     print("Ratios:")
@@ -1069,14 +1054,7 @@ def main():
         print(f"ratio {what} = {r:.3f}")
 
     if args.write:
-        with open(RESULTS) as f:
-            text = f.read()
-        section = "<!-- speed:start -->\n" + "\n".join(lines).rstrip() + "\n<!-- speed:end -->"
-        text = re.sub(
-            r"<!-- speed:start -->.*?<!-- speed:end -->", lambda _: section, text, flags=re.S
-        )
-        with open(RESULTS, "w") as f:
-            f.write(text)
+        _results.write_section(_results.markers("speed"), "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "quality.py")
 RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")
 
-NUMBER = r"(-?\d+(?:\.\d+)?|nan)"
+NUMBER = r"(-?\d+(?:\.\d+)?|nan|inf)"  # inf: the reverse KL of a run that covers no mode
 PM = re.compile(rf"^{NUMBER} ± {NUMBER}$")
 TOY_MODES = {"ring": 8, "grid": 25}
 METHODS = ("GAN", "GAN (pack 2)", "BiGAN", "BiGAN (pack 2)", "WGAN-GP")
@@ -74,6 +74,7 @@ class QualityBenchmarkTest(unittest.TestCase):
 
     def test_describes_machine_and_command(self):
         self.assertRegex(self.proc.stdout, r"\d+ CPU cores")
+        self.assertRegex(self.proc.stdout, r"load average \d+\.\d+ at start, \d+\.\d+ at end")
         self.assertRegex(self.proc.stdout, r"TensorFlow \d+\.\d+")
         self.assertIn("`python benchmarks/quality.py --quick`", self.proc.stdout)
 
@@ -161,6 +162,53 @@ class WriteResultsTest(unittest.TestCase):
         self.assertIn("<!-- quality-grid:start -->", text)
         self.assertNotIn("old", text)
         self.assertTrue(text.endswith("<!-- speed:start -->\nS\n<!-- speed:end -->\n"), text)
+
+
+class ResultsSectionTest(unittest.TestCase):
+    """benchmarks/_results.py, the section writer all four scripts share."""
+
+    @classmethod
+    def setUpClass(cls):
+        import importlib.util
+
+        path = os.path.join(ROOT, "benchmarks", "_results.py")
+        spec = importlib.util.spec_from_file_location("results_under_test", path)
+        cls.results = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(cls.results)
+
+    def test_marked_section(self):
+        r = self.results
+        text = "# R\n\n<!-- a:start -->\nold\n<!-- a:end -->\n\ntail\n"
+        self.assertEqual(
+            r.replace_between(text, r.markers("a"), "new\n\n"),
+            "# R\n\n<!-- a:start -->\nnew\n<!-- a:end -->\n\ntail\n",
+        )
+        self.assertEqual(  # a missing section is appended
+            r.replace_between("# R\n", r.markers("b"), "B"),
+            "# R\n\n<!-- b:start -->\nB\n<!-- b:end -->\n",
+        )
+        self.assertEqual(  # a function of the old content
+            r.replace_between(text, r.markers("a"), lambda old: old.upper()),
+            text.replace("\nold\n", "\nOLD\n"),
+        )
+
+    def test_heading_section_stops_at_the_next_marker(self):
+        r = self.results
+        text = (
+            "# R\n\n## Checkpoint cost\n\nold\n\n"
+            "<!-- distribute:start -->\n## tf.distribute cost\nD\n<!-- distribute:end -->\n"
+        )
+        new = r.replace_between(text, ("## Checkpoint cost", None), "\nnew\n")
+        self.assertEqual(new, text.replace("\nold\n", "\nnew\n"))
+        last = "# R\n\n## Checkpoint cost\n\nold\n"
+        self.assertEqual(
+            r.replace_between(last, ("## Checkpoint cost", None), "\nnew"), last[:-4] + "new\n"
+        )
+
+    def test_machine_names_the_cpu(self):
+        line = self.results.machine()
+        self.assertRegex(line, r"^.+, \d+ (of \d+ )?CPU cores, .*; Python 3\.\d+\.\d+, TensorFlow ")
+        self.assertTrue(line.startswith(self.results.cpu()), line)
 
 
 if __name__ == "__main__":

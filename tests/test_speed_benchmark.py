@@ -21,6 +21,16 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 NUMBER = r"\d+\.\d+"
 
 
+def cpu_model():
+    """The CPU's model name in /proc/cpuinfo, or None (the header then names no model)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            match = re.search(r"^model name\s*:\s*(.+)$", f.read(), re.M)
+    except OSError:
+        return None
+    return match.group(1).strip() if match else None
+
+
 class SpeedBenchmarkTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -119,6 +129,8 @@ class SpeedBenchmarkTest(unittest.TestCase):
 
     def test_machine_memory_and_targets_described(self):
         self.assertRegex(self.out, r"Machine: .+ cores.*; Python 3\.\d+\.\d+, TensorFlow \d+\.\d+")
+        if cpu_model():
+            self.assertIn(f"Machine: {cpu_model()}", self.out)
         self.assertIn("No GPU", self.out)
         self.assertRegex(self.out, rf"Load average \(1/5/15 min\) at start {NUMBER}/")
         self.assertRegex(self.out, r"run\(\) .+ MiB at 100 steps, .+ MiB at 1000 steps")
