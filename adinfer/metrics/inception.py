@@ -1,6 +1,7 @@
 """Inception-v3 pool features from a weights file on disk: never a download."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -33,15 +34,23 @@ def _network(path):
             input_shape=(INCEPTION_IMAGE_SIZE, INCEPTION_IMAGE_SIZE, 3),
             pooling="avg",
         )
-        try:
-            model.load_weights(path)
-        except (ValueError, OSError, KeyError) as e:
+        problem = None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                model.load_weights(path)
+            except (ValueError, OSError, KeyError) as e:
+                problem = f"{type(e).__name__}: {e}"
+        skipped = [str(w.message) for w in caught if "Skipping" in str(w.message)]
+        if problem is None and skipped:  # a partial load leaves random layers
+            problem = f"{len(skipped)} parts skipped, e.g. {skipped[0]}"
+        if problem is not None:
             validate.fail(
                 ValueError,
                 "weights",
                 "a weights file of keras.applications.InceptionV3(include_top=False) "
                 f"({HOW_TO_GET_WEIGHTS})",
-                given=f"{path!r}, which does not load into it ({type(e).__name__}: {e})",
+                given=f"{path!r}, which does not load into it ({problem})",
             )
         spec = tf.TensorSpec([None, INCEPTION_IMAGE_SIZE, INCEPTION_IMAGE_SIZE, 3], tf.float32)
         _NETWORKS.clear()  # one network (87 MB of weights) at a time

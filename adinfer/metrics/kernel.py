@@ -205,6 +205,18 @@ class KernelDistance:
         """Rows of fake features seen (not all kept beyond `max_samples`)."""
         return self._fake.count
 
+    @property
+    def real_sample(self):
+        """The real rows kept, ``[min(num_real, max_samples), d]`` float64: all
+        rows seen while they fit, then a uniform sample of them.
+        """
+        return None if self._real.rows is None else self._real.sample().copy()
+
+    @property
+    def fake_sample(self):
+        """The fake rows kept, as `real_sample`."""
+        return None if self._fake.rows is None else self._fake.sample().copy()
+
     def reset_state(self, real=True, fake=True):
         """Forgets the real side, the fake side or both (the default)."""
         real = validate.boolean(real, "real")

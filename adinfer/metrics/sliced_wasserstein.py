@@ -117,18 +117,15 @@ def _sliced_wasserstein(a, b, random_sampling_count, random_projection_dim, rng)
     `a` and `b` projected on them and sorted per direction, and the mean
     absolute difference of the sorted projections.
     """
-    a = tf.constant(a, tf.float32)
-    b = tf.constant(b, tf.float32)
     distances = []
     for _ in range(random_sampling_count):
         directions = rng.standard_normal((a.shape[1], random_projection_dim))
         directions /= np.sqrt(np.sum(np.square(directions), axis=0, keepdims=True))
-        directions = tf.constant(directions, tf.float32)
-        projected_a = tf.sort(tf.matmul(a, directions), axis=0)
-        projected_b = tf.sort(tf.matmul(b, directions), axis=0)
-        difference = tf.abs(projected_a - projected_b)
-        distances.append(tf.reduce_mean(tf.cast(difference, tf.float64)))
-    return tf.reduce_mean(tf.stack(distances))
+        directions = directions.astype(np.float32)
+        projected_a = np.sort(a @ directions, axis=0)
+        projected_b = np.sort(b @ directions, axis=0)
+        distances.append(np.mean(np.abs(projected_a - projected_b), dtype=np.float64))
+    return tf.constant(np.mean(distances), tf.float64)
 
 
 def _sliced_wasserstein_svd(a, b):
@@ -136,10 +133,10 @@ def _sliced_wasserstein_svd(a, b):
     vectors of the stacked patches `[a; b]` (the columns of ``U S``), not
     random ones.
     """
-    s, u, _ = tf.linalg.svd(tf.constant(np.concatenate([a, b]), tf.float32))
-    projected_a, projected_b = tf.split(u * s, 2, axis=0)
-    difference = tf.abs(tf.sort(projected_a, axis=0) - tf.sort(projected_b, axis=0))
-    return tf.reduce_mean(tf.cast(difference, tf.float64))
+    u, s, _ = np.linalg.svd(np.concatenate([a, b]), full_matrices=False)
+    projected_a, projected_b = np.split(u * s, 2, axis=0)
+    difference = np.abs(np.sort(projected_a, axis=0) - np.sort(projected_b, axis=0))
+    return tf.constant(np.mean(difference, dtype=np.float64), tf.float64)
 
 
 def _image_batch(images, name):
