@@ -18,7 +18,7 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest", "scipy", "scikit-learn", "matplotlib", "hypothesis", "ruff"],
+        "test": ["pytest", "scipy", "scikit-learn", "matplotlib", "hypothesis", "ruff", "prdc"],
         "examples": ["matplotlib", "scikit-learn"],
         # Contender (f) of benchmarks/speed.py; this version is the CPU build the
         # figures in benchmarks/RESULTS.md were measured with.

@@ -445,6 +445,39 @@ class SampleAndRunTest(tf.test.TestCase):
             metrics.sample_and_run(lambda x: x, sampler, 10, 4.0)
 
 
+class ChecksTest(tf.test.TestCase):
+    """Messages in adinfer.validate's style; NaN refused by name."""
+
+    def test_nan_features_are_named(self):
+        x = np.zeros((10, 3))
+        bad = x.copy()
+        bad[4, 2] = np.nan
+        with self.assertRaisesRegex(ValueError, r"^features_2 must be finite.*\(4, 2\)"):
+            metrics.frechet_distance(x, bad)
+        with self.assertRaisesRegex(ValueError, r"^features_1 must be finite"):
+            metrics.kernel_distance(np.where(bad == 0, np.inf, bad), x)
+        with self.assertRaisesRegex(ValueError, r"^logits must be finite"):
+            metrics.classifier_score(bad)
+
+    def test_message_style(self):
+        with self.assertRaisesRegex(
+            ValueError, r"^features_1 must be a rank-2 array \[num_samples, num_features\], got"
+        ):
+            metrics.frechet_distance(np.zeros(10), np.zeros((10, 3)))
+        with self.assertRaisesRegex(TypeError, r"^max_block_size must be an int, got float 2.5\.$"):
+            metrics.kernel_distance(np.zeros((10, 3)), np.zeros((10, 3)), max_block_size=2.5)
+        with self.assertRaisesRegex(ValueError, r"^threshold must be a finite positive number"):
+            metrics.mode_coverage(np.zeros((3, 2)), np.zeros((2, 2)), 0.1, threshold=0)
+
+    def test_sample_and_run_with_an_accumulator(self):
+        seen = []
+        out = metrics.sample_and_run(lambda x: seen.append(len(x)), np.zeros, 10, 4)
+        self.assertIsNone(out)
+        self.assertEqual(seen, [4, 4, 2])
+        with self.assertRaisesRegex(ValueError, "None for every batch or for none"):
+            metrics.sample_and_run(lambda x: None if len(x) == 4 else x, np.zeros, 10, 4)
+
+
 class ImageGridTest(tf.test.TestCase):
     def test_layout_exact(self):
         # 5 images of 2x3, value 10*i + pixel index; near-square grid 2 x 3.
