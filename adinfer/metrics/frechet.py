@@ -180,7 +180,7 @@ class FrechetDistance:
     no precision; the naive ``(sum x x^T - n mu mu^T) / (n - 1)`` loses about
     ``log10(offset^2 / variance)`` digits to cancellation. ``result()`` equals
     ``frechet_distance(concat(real batches), concat(fake batches))`` up to
-    rounding (1e-10 relative in the tests).
+    rounding (within 1e-9 relative in the tests).
 
     Memory: ``2 (d + d^2)`` float64 numbers (64 MiB for 2048-d Inception
     features), whatever the number of samples. The state lives in NumPy: call

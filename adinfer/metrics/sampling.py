@@ -25,13 +25,18 @@ def _check_batch_output(out, b):
             leaf = np.asarray(leaf)
         lead = _leading_dim(leaf)
         if lead is not None and lead != b:
-            raise ValueError(
-                f"fn must return outputs with leading dimension equal to the batch size {b}, "
-                f"got shape {tuple(leaf.shape)}."
+            validate.fail(
+                ValueError,
+                "fn",
+                f"a callable whose outputs have a leading dimension equal to the batch size {b}",
+                given=f"shape {tuple(leaf.shape)}",
             )
         if lead is None and len(leaf.shape) == 0:
-            raise ValueError(
-                "fn must return outputs with a leading batch dimension (or None), got a scalar."
+            validate.fail(
+                ValueError,
+                "fn",
+                "a callable whose outputs have a leading batch dimension (or None)",
+                given="a scalar",
             )
 
 
@@ -91,9 +96,11 @@ def sample_and_run(fn, sample_fn, n, batch_size):
     if nones == len(outputs):
         return None
     if nones:
-        raise ValueError(
-            f"fn must return None for every batch or for none, got None for {nones} of "
-            f"{len(outputs)} batches."
+        validate.fail(
+            ValueError,
+            "fn",
+            "a callable that returns None for every batch or for none",
+            given=f"None for {nones} of {len(outputs)} batches",
         )
     if len(outputs) == 1:
         return tf.nest.map_structure(_concat, outputs[0])

@@ -188,8 +188,8 @@ def sliced_wasserstein_distance(
        distance between the projected patch sets, averaged over directions.
 
     It is an approximation through random projections, and its value depends
-    on the number of images (ProGAN used 16,384 for its tables; TF-GAN
-    recommends 8,192). ``distance_real`` compares two draws of real patches: a
+    on the number of images (TF-GAN recommends 8,192 for numbers comparable
+    with ProGAN's). ``distance_real`` compares two draws of real patches: a
     floor for ``distance_fake``. ProGAN reports the values times 1e3.
 
     Args:
