@@ -29,7 +29,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
-from adinfer import scopes
+from adinfer import scopes, validate
+from adinfer.engine import state
 
 
 def latest(path):
@@ -62,12 +63,10 @@ def restore_matched(checkpoint, path, argument, variables):
     filled; otherwise puts `variables` (those the restore may have written)
     back and raises a ValueError naming what the checkpoint at `path` lacks.
     """
-    before = [v.read_value() for v in variables]
     try:
-        checkpoint.read(path).expect_partial().assert_existing_objects_matched()
+        with state.kept(variables, on_error_only=True):
+            checkpoint.read(path).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as e:
-        for v, value in zip(variables, before):
-            v.assign(value)
         names = re.findall(r"path=([^,]+),", str(e)) or re.findall(r"name ([^ ]+):0", str(e))
         raise ValueError(
             f"{argument}: the checkpoint {path!r} lacks variables of this inference, or "
@@ -98,15 +97,13 @@ def restore_network(path, argument, group, position, net, entries, same_layout):
     for index, entry_shapes in entries.items():
         if entry_shapes != shapes:
             continue
-        before = [v.read_value() for v in variables]
         try:
-            status = tf.train.Checkpoint(networks={group: {str(index): net}}).read(path)
-            status.expect_partial().assert_existing_objects_matched()
-            fits[index] = [v.read_value() for v in variables]
+            with state.kept(variables):
+                status = tf.train.Checkpoint(networks={group: {str(index): net}}).read(path)
+                status.expect_partial().assert_existing_objects_matched()
+                fits[index] = [v.read_value() for v in variables]
         except (AssertionError, ValueError):
             pass
-        for v, value in zip(variables, before):
-            v.assign(value)
     if not fits:
         held = {f"networks/{group}/{i}": len(s) for i, s in sorted(entries.items())}
         raise ValueError(
@@ -167,3 +164,63 @@ def networks_in(path, argument):
                 stack.extend(children(n).values())
             found[group][int(index)] = sorted(entry)
     return found
+
+
+def resolve_weights(restore_from, argument="restore_from"):
+    """`(path, directory)` of a checkpoint or a Keras `.weights.h5` file to
+    restore networks from: the file, and the directory a training's own
+    checkpoints must not be (None for a weights file).
+    """
+    if restore_from is None:
+        return None, None
+    if not isinstance(restore_from, (str, os.PathLike)):
+        validate.fail(
+            TypeError,
+            argument,
+            "a checkpoint directory or path, or a .weights.h5 file",
+            restore_from,
+        )
+    path = os.fspath(restore_from)
+    if path.endswith(".h5"):
+        if not os.path.isfile(path):
+            raise ValueError(f"{argument}: no weights file at {path!r}.")
+        return path, None
+    found = resolve(path, argument)
+    return found, path if os.path.isdir(path) else os.path.dirname(found)
+
+
+def restore_networks(path, networks, argument="restore_from", model=None):
+    """Loads `networks` (`{group: [networks]}`) from an adinfer checkpoint at
+    `path` (each network from the entry of its group whose variables all fit)
+    or from a Keras `.weights.h5` file (into `model`, or the one Keras model of
+    the "Gen" networks); all or nothing: a ValueError naming `argument` leaves
+    every network as it was.
+    """
+    variables = state.unique(
+        scopes.raw_variable(v) for nets in networks.values() for net in nets for v in net.variables
+    )
+    with state.kept(variables, on_error_only=True):
+        if path.endswith(".h5"):
+            models = (
+                [model]
+                if model is not None
+                else [net for net in networks.get("Gen", []) if isinstance(net, keras.Model)]
+            )
+            if len(models) != 1:
+                raise ValueError(
+                    f"{argument}: a .weights.h5 file holds one model's weights, but the "
+                    f"generator calls {len(models)} Keras models; load them yourself "
+                    f"(model.load_weights) and pass {argument}=None."
+                )
+            try:
+                models[0].load_weights(path)
+            except (ValueError, KeyError) as e:
+                raise ValueError(
+                    f"{argument}: {path!r} does not fit the generator {models[0].name!r}: {e}"
+                ) from None
+            return
+        entries = networks_in(path, argument)
+        for group, nets in networks.items():
+            held = entries.get(group, {})
+            for position, net in enumerate(nets):
+                restore_network(path, argument, group, position, net, held, len(held) == len(nets))

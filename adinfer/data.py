@@ -22,81 +22,11 @@ where the check is cheap and once:
   objective of that update.
 """
 
-import numbers
-import os
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-
-def check_int(value, name, minimum=1, allow_none=False):
-    """Returns `value` as an int ≥ `minimum` (any int when `minimum` is None);
-    else a TypeError/ValueError naming `name`. Python and NumPy integers are
-    accepted; bools, floats and strings are not.
-    """
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        expected = "an int" + (" or None" if allow_none else "")
-        raise TypeError(f"{name} must be {expected}, got {type(value).__name__} {value!r}.")
-    if minimum is not None and value < minimum:
-        bound = {0: "non-negative", 1: "positive"}.get(minimum, f"≥ {minimum}")
-        raise ValueError(f"{name} must be a {bound} int, got {value!r}.")
-    return int(value)
-
-
-def check_logdir(logdir, name="logdir"):
-    """Returns `logdir` as a str after creating it (None stays None); raises a
-    TypeError/ValueError naming `name` if it is not a path or cannot be written,
-    so that a summary writer never fails inside a compiled step.
-    """
-    if logdir is None:
-        return None
-    if not isinstance(logdir, (str, os.PathLike)) or isinstance(logdir, bytes):
-        raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(logdir).__name__}.")
-    logdir = os.fspath(logdir)
-    if not isinstance(logdir, str) or not logdir:
-        raise ValueError(f"{name} must be a non-empty path, got {logdir!r}.")
-    try:
-        tf.io.gfile.makedirs(logdir)
-    except (tf.errors.OpError, OSError) as e:
-        reason = getattr(e, "message", None) or str(e)
-        raise ValueError(
-            f"{name}={logdir!r} cannot be created ({reason}); pass a directory you can write."
-        ) from None
-    if "://" not in logdir and not os.access(logdir, os.W_OK | os.X_OK):
-        raise ValueError(f"{name}={logdir!r} is not writable; pass a directory you can write.")
-    return logdir
-
-
-def check_finite(value, name):
-    """Raises ValueError if the floating-point `value` holds NaN or Inf, naming
-    `name`, how many entries are not finite and where the first one is.
-    """
-    value = np.asarray(value)
-    if not (
-        np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.complexfloating)
-    ):
-        return
-    bad = ~np.isfinite(value)
-    count = int(np.count_nonzero(bad))
-    if count:
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{name} holds {count} non-finite entries (NaN or Inf) of {value.size}, the first "
-            f"at index {first}: {value[first]}; remove or impute them, since training on them "
-            "makes every loss NaN."
-        )
-
-
-def _check_tensor_finite(value, name):
-    """`check_finite` for a tensor, counting on its device."""
-    if not (value.dtype.is_floating or value.dtype.is_complex):
-        return
-    bad = tf.logical_not(tf.math.is_finite(value))
-    if bool(tf.reduce_any(bad)):
-        check_finite(value.numpy() if hasattr(value, "numpy") else np.asarray(value), name)
+from adinfer import validate
 
 
 class Placeholder:
@@ -226,8 +156,8 @@ class Stream:
     """
 
     def __init__(self, value, batch_size=None, seed=None, name="data", replicas=None):
-        batch_size = check_int(batch_size, "batch_size", allow_none=True)
-        seed = check_int(seed, "seed", minimum=None, allow_none=True)
+        batch_size = validate.integer(batch_size, "batch_size", allow_none=True)
+        seed = validate.integer(seed, "seed", minimum=None, allow_none=True)
         self.name = name
         self.replicas = replicas
         self.placeholder = as_placeholder(value) if is_placeholder(value) else None
@@ -302,7 +232,7 @@ class Stream:
             raise ValueError(f"{name} must have a first axis of examples, got shape {array.shape}.")
         if int(array.shape[0]) == 0:
             raise ValueError(f"{name} holds no examples: its shape is {array.shape}.")
-        _check_tensor_finite(array, name)
+        validate.finite(array, name)
         return array
 
     def _array(self, value, batch_size, seed):
@@ -463,10 +393,8 @@ class Stream:
                 )
             if value.shape[0] == 0:
                 raise ValueError(f"feed_dict: the batch fed for {key!r} is empty.")
-            if tf.is_tensor(value):
-                _check_tensor_finite(value, f"feed_dict: the batch fed for {key!r}")
-            elif value.dtype.kind in "fc" and not np.isfinite(value).all():
-                check_finite(value, f"feed_dict: the batch fed for {key!r}")
+            if tf.is_tensor(value) or (value.dtype.kind in "fc" and not np.isfinite(value).all()):
+                validate.finite(value, f"feed_dict: the batch fed for {key!r}")
             values.append(value)
         sizes = [int(v.shape[0]) for v in values]
         if len(set(sizes)) > 1:

@@ -128,7 +128,7 @@ class ACGANTest(tf.test.TestCase):
         self.assertAllEqual(ys, [2] * 5)
         with self.assertRaisesRegex(ValueError, "pack must be 1"):
             adinfer.ACGANInference({nets.fake: (x, y)}, nets.disc, pack=2)
-        with self.assertRaisesRegex(ValueError, "label_smoothing must be in"):
+        with self.assertRaisesRegex(ValueError, "label_smoothing must be a number in"):
             adinfer.ACGANInference({nets.fake: (x, y)}, nets.disc, label_smoothing=2.0)
 
 

@@ -109,7 +109,7 @@ class AugmentInTrainingTest(tf.test.TestCase):
         self.assertLen(seen, 2)
         self.assertTrue(all(t.shape[0] == 16 for t in seen))
         seen.clear()
-        inference._forward(tf.constant(x[:16]))  # eagerly, to read the batches
+        inference.objectives(tf.constant(x[:16]))  # eagerly, to read the batches
         self.assertLen(seen, 2)
         self.assertAllEqual(seen[0], x[:16])
         self.assertFalse(np.array_equal(seen[1].numpy(), x[:16]))
@@ -118,7 +118,7 @@ class AugmentInTrainingTest(tf.test.TestCase):
         inference, generator, x = image_gan(augment.DiffAugment("color,translation,cutout", 0))
         inference.initialize(optimizer="sgd", optimizer_d="sgd")
         with tf.GradientTape() as tape:
-            loss, _, _ = inference._forward(tf.constant(x[:16]))
+            loss, _, _ = inference.objectives(tf.constant(x[:16]))
         grads = tape.gradient(loss, generator.trainable_variables)
         self.assertTrue(all(g is not None for g in grads))
         self.assertGreater(float(tf.linalg.global_norm(grads)), 0.0)

@@ -328,7 +328,7 @@ def test_other_malformed_files(tmp_path):
 
 
 def test_argument_errors(tmp_path):
-    with pytest.raises(ValueError, match="split must be one of .*'train'.*'test'.*got str 'valid'"):
+    with pytest.raises(ValueError, match="split must be one of .*'train'.*'test'.*got 'valid'"):
         datasets.fashion_mnist("valid", path=tmp_path)
     with pytest.raises(TypeError, match="split must be one of"):
         datasets.mnist(0, path=tmp_path)

@@ -240,10 +240,10 @@ class ReplicaPartTest(tf.test.TestCase):
 
     def test_call_lengths_of_workers_do_not_depend_on_time(self):
         """Workers must run the same compiled calls: lengths by a fixed rule."""
-        from adinfer.inferences.inference import _ChunkSizer
+        from adinfer.engine.schedule import ChunkSizer
 
         sizes = []
-        chunks = _ChunkSizer(by_clock=False)
+        chunks = ChunkSizer(by_clock=False)
         for _ in range(5):
             with chunks.timed(10_000) as n:
                 sizes.append(n)

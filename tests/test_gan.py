@@ -356,22 +356,22 @@ class GANRunTest(tf.test.TestCase):
         inference.run(n_iter=37, n_print=10)
         self.assertEqual(int(inference.t), 37)
         # One compiled loop, traced once, called 1 + 9 + 10 + 10 + 7 times.
-        self.assertEqual(inference._compiled["run", None].experimental_get_tracing_count(), 1)
+        self.assertEqual(inference.run_function().experimental_get_tracing_count(), 1)
 
     def test_second_run_reuses_the_compiled_loop(self):
         nets = Networks()
         inference = adinfer.GANInference({nets.fake: nets.x}, nets.disc)
         opt, opt_d = keras.optimizers.Adam(0.01), keras.optimizers.Adam(0.01)
         inference.run(n_iter=20, n_print=5, optimizer=opt, optimizer_d=opt_d)
-        loop = inference._compiled["run", None]
+        loop = inference.run_function()
         inference.run(n_iter=30, n_print=10, optimizer=opt, optimizer_d=opt_d)
-        self.assertIs(inference._compiled["run", None], loop)
+        self.assertIs(inference.run_function(), loop)
         self.assertEqual(loop.experimental_get_tracing_count(), 1)
         self.assertEqual(int(inference.t), 30)
         self.assertEqual(int(opt.iterations), 50)
         # New optimizers are new state the step was not traced with: retraced.
         inference.run(n_iter=5, optimizer=keras.optimizers.SGD(0.1), optimizer_d=opt_d)
-        self.assertIsNot(inference._compiled["run", None], loop)
+        self.assertIsNot(inference.run_function(), loop)
         self.assertEqual(int(opt.iterations), 50)
 
     def test_run_matches_update_loop(self):

@@ -241,7 +241,7 @@ class ErrorTest(tf.test.TestCase):
         inference = objective.make()
         info = objective.step(inference, ratio_loss="hinge", scale=2.0)
         self.assertEqual(info["t"], 1)
-        compiled = dict(inference._compiled)
+        compiled = inference.compiled_functions()
         bad = [
             (dict(ratio_loss="squared"), ValueError, "ratio_loss"),
             (dict(ratio_loss=3), TypeError, "ratio_loss"),
@@ -264,7 +264,7 @@ class ErrorTest(tf.test.TestCase):
                 inference.initialize(**kwargs)
             self.assertEqual(int(inference.t), 1)
             self.assertEqual(inference.scale, 2.0)
-            self.assertEqual(inference._compiled, compiled)
+            self.assertEqual(inference.compiled_functions(), compiled)
         # Still the hinge objective with scale 2, continuing at t = 2.
         info = inference.update()
         self.assertEqual(info["t"], 2)

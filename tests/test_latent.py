@@ -214,7 +214,7 @@ class LatentInferenceTest(tf.test.TestCase):
         gan = adinfer.GANInference({fake: x}, discriminator, batch_size=16)
         directory = os.path.join(self.get_temp_dir(), "gan")
         gan.run(n_iter=5, n_print=0, checkpoint_dir=directory)
-        networks = list(gan._networks["Gen"].values())
+        networks = list(gan.networks["Gen"])
         self.assertEqual(networks.index(generator), 1)
 
         fresh_g, fresh_d = bn_networks()
@@ -255,7 +255,7 @@ class LatentInferenceTest(tf.test.TestCase):
         )
         directory = os.path.join(self.get_temp_dir(), "gan")
         gan.run(n_iter=2, n_print=0, checkpoint_dir=directory)
-        self.assertEqual(list(gan._networks["Gen"].values()), [first, second])
+        self.assertEqual(list(gan.networks["Gen"]), [first, second])
         new_first, new_second = dense(), dense()
         adinfer.LatentInference(
             lambda z: new_first(new_second(z)), mse, target=x[:2], z_shape=[3],

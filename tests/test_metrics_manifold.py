@@ -115,7 +115,7 @@ def test_bad_inputs_name_the_argument():
         metrics.density_coverage(real, np.where(fake > 1, np.inf, fake))
     with pytest.raises(ValueError, match=r"^real_features must be a rank-2 array"):
         metrics.precision_recall(real[0], fake)
-    with pytest.raises(ValueError, match=r"^k must be a positive int, got int 0"):
+    with pytest.raises(ValueError, match=r"^k must be a positive int, got 0"):
         metrics.precision_recall(real, fake, k=0)
     with pytest.raises(TypeError, match=r"^k must be an int"):
         metrics.density_coverage(real, fake, k=2.5)

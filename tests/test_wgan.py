@@ -214,7 +214,7 @@ class WGANArgumentTest(tf.test.TestCase):
         inference = adinfer.WGANInference({nets.fake: nets.x}, nets.critic)
         inference.initialize(penalty=3.0, clip=0.5, **zero_sgd())
         inference.update()
-        compiled = dict(inference._compiled)
+        compiled = inference.compiled_functions()
         bad = [
             (dict(penalty=-1.0), ValueError, "penalty"),
             (dict(penalty=float("nan")), ValueError, "penalty"),
@@ -233,7 +233,7 @@ class WGANArgumentTest(tf.test.TestCase):
             self.assertEqual(int(inference.t), 1)
             self.assertEqual(inference.gradient_penalty_weight, 3.0)
             self.assertEqual(inference.clip, 0.5)
-            self.assertEqual(inference._compiled, compiled)
+            self.assertEqual(inference.compiled_functions(), compiled)
         self.assertEqual(inference.update()["t"], 2)
         inference.run(n_iter=3, n_critic=2, penalty=10.0, clip=0.1)
         self.assertEqual(int(inference.t), 9)

@@ -2,8 +2,9 @@
 
 import tensorflow as tf
 
-from adinfer import losses
-from adinfer.inferences.gan import GANInference, _check_logits, _concat, _nonnegative
+from adinfer import losses, validate
+from adinfer.inferences import contracts
+from adinfer.inferences.gan import GANInference, concat_outputs
 
 
 class ACGANInference(GANInference):
@@ -52,26 +53,25 @@ class ACGANInference(GANInference):
         """
         if kwargs.get("pack", 1) != 1:
             raise ValueError("ACGANInference classifies single samples: pack must be 1.")
-        self.aux_cond_generator_weight = _nonnegative(
+        # Validate arguments.
+        self.aux_cond_generator_weight = validate.nonnegative(
             aux_cond_generator_weight, "aux_cond_generator_weight"
         )
-        self.aux_cond_discriminator_weight = _nonnegative(
+        self.aux_cond_discriminator_weight = validate.nonnegative(
             aux_cond_discriminator_weight, "aux_cond_discriminator_weight"
         )
-        s = _nonnegative(label_smoothing, "label_smoothing")
-        if s is None or s > 1:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}.")
-        self.label_smoothing = s
+        self.label_smoothing = validate.number(label_smoothing, "label_smoothing", low=0, high=1)
         super().__init__(data, discriminator, **kwargs)
 
-    @staticmethod
-    def _takes_condition(fake):
-        return True
+    _takes_condition = staticmethod(lambda fake: True)
 
     def conditional_objectives(self, x_true, y_true, x_fake, y_fake):
         d_true, c_true = self.call("Disc", self.discriminator, x_true)
         d_fake, c_fake = self.call("Disc", self.discriminator, x_fake)
-        d_true, d_fake = _check_logits(d_true, x_true), _check_logits(d_fake, x_fake)
+        d_true, d_fake = (
+            contracts.check_logits(d_true, x_true),
+            contracts.check_logits(d_fake, x_fake),
+        )
         y_true, y_fake = _one_hot(y_true, c_true), _one_hot(y_fake, c_fake)
         aux_d = losses.acgan_discriminator_loss(
             c_true, c_fake, y_true, y_fake, label_smoothing=self.label_smoothing
@@ -85,7 +85,7 @@ class ACGANInference(GANInference):
         )
         loss = self.generator_loss(d_true, d_fake)
         loss += tf.cast(self.aux_cond_generator_weight or 0.0, loss.dtype) * aux_g
-        return loss, loss_d, _concat(d_true, d_fake)
+        return loss, loss_d, concat_outputs(d_true, d_fake)
 
 
 def _one_hot(y, class_logits):

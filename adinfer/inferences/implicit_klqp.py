@@ -1,13 +1,11 @@
 """Likelihood-free variational inference (Tran, Ranganath & Blei, 2017)."""
 
-import math
-import numbers
-
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from adinfer.inferences.gan import _check_logits
+from adinfer import validate
+from adinfer.inferences import contracts
 from adinfer.inferences.inference import Inference
 
 tfd = tfp.distributions
@@ -113,11 +111,10 @@ class ImplicitKLqp(Inference):
             datasets; without data, the number of local draws (None: one).
           seed: seed of the data shuffling.
         """
-        if discriminator is None or not callable(discriminator):
-            raise TypeError(
-                "discriminator must be a callable function, the ratio estimator "
-                f"r(x, z, beta), got {type(discriminator).__name__}."
-            )
+        # Validate arguments.
+        validate.function(
+            discriminator, "discriminator", "function, the ratio estimator r(x, z, beta)"
+        )
         latent_vars = _as_dict(latent_vars, "latent_vars")
         global_vars = _as_dict(global_vars, "global_vars")
         for p, q in global_vars.items():
@@ -132,7 +129,7 @@ class ImplicitKLqp(Inference):
                     f"global_vars: the variational factor {q.name} must be fully "
                     "reparameterized: ImplicitKLqp differentiates through its samples."
                 )
-            _check_trainable(q, "global_vars")
+            contracts.check_trainable(q, "global_vars")
         local_vars = {p: q for p, q in latent_vars.items() if not _contains(global_vars, p)}
         for p, q in local_vars.items():
             if not isinstance(p, tfd.Distribution) and not callable(p):
@@ -152,7 +149,7 @@ class ImplicitKLqp(Inference):
                     "(an int); wrap the network: lambda n, beta: network(...)."
                 )
             if isinstance(q, tfd.Distribution):
-                _check_trainable(q, "latent_vars")
+                contracts.check_trainable(q, "latent_vars")
         if isinstance(data, dict):
             for key in data:
                 if isinstance(key, keras.layers.Layer):
@@ -188,19 +185,13 @@ class ImplicitKLqp(Inference):
             Edward's `{x_model: number}`; 1 by default.
           *args, **kwargs: passed to `Inference.initialize`.
         """
-        if isinstance(ratio_loss, str):
-            if ratio_loss not in _RATIO_LOSSES:
-                raise ValueError(
-                    f"ratio_loss must be 'log', 'hinge' or a callable, got {ratio_loss!r}."
-                )
-            ratio_loss_fn = _RATIO_LOSSES[ratio_loss]
-        elif callable(ratio_loss):
-            ratio_loss_fn = ratio_loss
-        else:
-            raise TypeError(
-                "ratio_loss must be 'log', 'hinge' or a callable fn(r_p, r_q), "
-                f"got {type(ratio_loss).__name__}."
-            )
+        expected = "'log', 'hinge' or a callable fn(r_p, r_q)"
+        if isinstance(ratio_loss, str) and ratio_loss not in _RATIO_LOSSES:
+            validate.fail(ValueError, "ratio_loss", expected, ratio_loss)
+        ratio_loss_fn = _RATIO_LOSSES.get(ratio_loss) if isinstance(ratio_loss, str) else None
+        if ratio_loss_fn is None and not callable(ratio_loss):
+            validate.fail(TypeError, "ratio_loss", expected, ratio_loss)
+        ratio_loss_fn = ratio_loss_fn or ratio_loss
         scale = self._check_scale(scale)
         self._initialize_with({"ratio_loss": ratio_loss_fn, "scale": scale}, *args, **kwargs)
 
@@ -213,14 +204,7 @@ class ImplicitKLqp(Inference):
                     "scale: a dict must hold one entry keyed by the data key (the model program)."
                 )
             (scale,) = scale.values()
-        if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-            raise TypeError(
-                f"scale must be a positive number or {{x_model: number}}, "
-                f"got {type(scale).__name__}."
-            )
-        if not math.isfinite(scale) or scale <= 0:
-            raise ValueError(f"scale must be a finite positive number, got {scale!r}.")
-        return float(scale)
+        return validate.positive(scale, "scale", allow_none=False)
 
     def objectives(self, x_true):
         n = self.batch_size if x_true is None else self.batch_size_of(x_true)
@@ -262,7 +246,9 @@ class ImplicitKLqp(Inference):
         r_q = tf.convert_to_tensor(self.call("Disc", self.discriminator, x_true, z_q, beta))
         for r in (r_p, r_q):
             if x_true is not None:  # one value per data point
-                _check_logits(r, x_true, "discriminator (the ratio estimator r(x, z, beta))")
+                contracts.check_logits(
+                    r, x_true, "discriminator (the ratio estimator r(x, z, beta))"
+                )
             elif not r.dtype.is_floating:
                 raise TypeError(
                     "discriminator (the ratio estimator r(x, z, beta)) must return "
@@ -299,30 +285,11 @@ def _hinge_loss(r_p, r_q):
 _RATIO_LOSSES = {"log": _log_loss, "hinge": _hinge_loss}
 
 
-def _check_trainable(q, argument):
-    """A variational factor must read a trainable variable, or no step moves it.
-
-    TFP converts a parameter that is a plain tensor once, when the
-    distribution is made: `tfd.Normal(tf.Variable(x) + 1.0, 1.0)` (a port of
-    Edward's `tf.get_variable(...) + 1.0`) or a `keras.Variable` holds a fixed
-    value, and training would silently leave it where it started.
-    """
-    if not q.trainable_variables:
-        raise TypeError(
-            f"{argument}: the variational factor {q.name} ({type(q).__name__}) has no "
-            "trainable variables: its parameters are fixed tensors (e.g. tf.Variable(x) + 1.0 "
-            "or a keras.Variable, converted once), so no step can change it. Make them "
-            "read a tf.Variable at every step: tf.Variable(x) itself, "
-            "tfp.util.DeferredTensor(tf.Variable(x), lambda v: v + 1.0), or "
-            "tfp.util.TransformedVariable(x, tfp.bijectors.Softplus())."
-        )
-
-
 def _as_dict(value, name):
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise TypeError(f"{name} must have type dict.")
+        raise TypeError(f"{name} must have type dict, got {validate.describe(value)}.")
     return dict(value)
 
 

@@ -3,14 +3,9 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from adinfer import losses
-from adinfer.inferences.gan import (
-    GANInference,
-    _check_like,
-    _check_logits,
-    _concat,
-    _nonnegative,
-)
+from adinfer import losses, validate
+from adinfer.inferences import contracts
+from adinfer.inferences.gan import GANInference, concat_outputs
 
 
 class InfoGANInference(GANInference):
@@ -55,14 +50,12 @@ class InfoGANInference(GANInference):
                 f"{[type(c).__name__ for c in codes]}."
             )
         self.codes = codes
-        self.mutual_information_penalty_weight = _nonnegative(
+        self.mutual_information_penalty_weight = validate.nonnegative(
             mutual_information_penalty_weight, "mutual_information_penalty_weight"
         )
         super().__init__(data, discriminator, **kwargs)
 
-    @staticmethod
-    def _takes_condition(fake):
-        return False  # fake(n, codes): the codes are drawn, not observed
+    _takes_condition = staticmethod(lambda fake: False)  # fake(n, codes): codes are drawn
 
     def draw_codes(self, n):
         """A tuple of n draws of each code distribution."""
@@ -72,7 +65,7 @@ class InfoGANInference(GANInference):
         n = self.batch_size_of(x_true)
         codes = self.draw_codes(n)
         x_fake = self.call("Gen", self.fake, n, codes)
-        _check_like(
+        contracts.check_like(
             x_fake,
             x_true,
             "data: the generated batch fake(batch_size, codes)",
@@ -80,7 +73,10 @@ class InfoGANInference(GANInference):
         )
         d_true, _ = self.call("Disc", self.discriminator, x_true)
         d_fake, q = self.call("Disc", self.discriminator, x_fake)
-        d_true, d_fake = _check_logits(d_true, x_true), _check_logits(d_fake, x_fake)
+        d_true, d_fake = (
+            contracts.check_logits(d_true, x_true),
+            contracts.check_logits(d_fake, x_fake),
+        )
         q = list(q) if isinstance(q, (list, tuple)) else [q]
         if len(q) != len(self.codes):
             raise ValueError(
@@ -95,7 +91,7 @@ class InfoGANInference(GANInference):
             x_true, x_fake, loss_d.dtype, critic=lambda x: self.discriminator(x)[0]
         )
         loss = self.generator_loss(d_true, d_fake) + weight * tf.cast(mi, loss_d.dtype)
-        return loss, loss_d, _concat(d_true, d_fake)
+        return loss, loss_d, concat_outputs(d_true, d_fake)
 
-    def _generate(self, n):
+    def generate(self, n):
         return self.call("Gen", self.fake, n, self.draw_codes(n))

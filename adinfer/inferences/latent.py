@@ -1,18 +1,16 @@
 """Latent-space optimisation through frozen networks (TF-GAN's latent GAN estimator)."""
 
 import collections
-import contextlib
 import numbers
 import os
 
 import keras
 import tensorflow as tf
 
-from adinfer import checkpoints, scopes
-from adinfer import data as data_lib
+from adinfer import checkpoints, scopes, validate
 from adinfer import optimizers as optimizers_lib
-from adinfer.inferences.gan import _positive
-from adinfer.inferences.inference import GROUPS, Inference, _unique
+from adinfer.engine import state
+from adinfer.inferences.inference import Inference
 
 LatentModel = collections.namedtuple(
     "LatentModel", ["generator_inputs", "generated_data", "discriminator_gen_outputs"]
@@ -114,27 +112,16 @@ class LatentInference(Inference):
             initializer (or its name), or a callable `fn(shape) -> tensor`,
             e.g. `lambda shape: encoder(x)` to start from an encoder's codes.
         """
-        if not callable(generator):
-            raise TypeError(
-                f"generator must be a callable G(z) -> x, got {type(generator).__name__}."
-            )
-        if not callable(loss_fn):
-            raise TypeError(
-                f"loss_fn must be a callable loss_fn(model, target) -> scalar, "
-                f"got {type(loss_fn).__name__}."
-            )
-        if discriminator is not None and not callable(discriminator):
-            raise TypeError(
-                "discriminator must be None or a callable D(x) -> logits, "
-                f"got {type(discriminator).__name__}."
-            )
-        if not isinstance(warm_start, bool):
-            raise TypeError(f"warm_start must be a bool, got {type(warm_start).__name__}.")
-        self.input_clip = _positive(input_clip, "input_clip")
-        self.restore_from, self._restore_dir = _resolve_restore(restore_from)
+        # Validate arguments.
+        validate.function(generator, "generator", "G(z) -> x")
+        validate.function(loss_fn, "loss_fn", "loss_fn(model, target) -> scalar")
+        validate.function(discriminator, "discriminator", "D(x) -> logits", allow_none=True)
+        validate.boolean(warm_start, "warm_start")
+        self.input_clip = validate.positive(input_clip, "input_clip")
+        self.restore_from, self._restore_dir = checkpoints.resolve_weights(restore_from)
         self._target = _as_target(target)
         self.z_shape = _z_shape(z_shape, generator)
-        batch_size = data_lib.check_int(batch_size, "batch_size", allow_none=True)
+        batch_size = validate.integer(batch_size, "batch_size", allow_none=True)
         if batch_size is None:
             leaves = tf.nest.flatten(self._target)
             batch_size = int(leaves[0].shape[0]) if leaves and leaves[0].shape.rank else 1
@@ -144,9 +131,10 @@ class LatentInference(Inference):
             scopes.find_layers(discriminator) if discriminator is not None else []
         )
         self.z = tf.Variable(self._initial_z(z_initializer), name="z")
-        self._build()  # builds the networks; z_shape, target and loss_fn errors raise here
+        self.build()  # builds the networks; z_shape, target and loss_fn errors raise here
         if self.restore_from is not None and warm_start:
-            self._restore(self.restore_from)
+            model = generator if isinstance(generator, keras.Model) else None
+            checkpoints.restore_networks(self.restore_from, self.networks, model=model)
 
     # -- The objective ------------------------------------------------------------
 
@@ -165,7 +153,7 @@ class LatentInference(Inference):
         if self.input_clip is not None:  # the projection onto [−c, c]
             self.z.assign(self._project(self.z))
 
-    def _generate(self, n):
+    def generate(self, n):
         with self._frozen():
             return self._generator(tf.convert_to_tensor(self.z))
 
@@ -179,7 +167,7 @@ class LatentInference(Inference):
         try:
             return self.call("Gen", self.generator, z)
         except (ValueError, TypeError, tf.errors.InvalidArgumentError) as e:
-            if self._built:
+            if self.grouping.built:
                 raise
             raise ValueError(
                 f"z_shape={self.z_shape}: the generator cannot take z of shape "
@@ -195,7 +183,7 @@ class LatentInference(Inference):
         try:
             loss = self.loss_fn(model, target)
         except (ValueError, TypeError, tf.errors.InvalidArgumentError) as e:
-            if self._built:
+            if self.grouping.built:
                 raise
             shapes = tf.nest.map_structure(lambda t: t.shape.as_list(), self._target)
             raise ValueError(
@@ -217,24 +205,21 @@ class LatentInference(Inference):
             )
         return loss
 
-    @contextlib.contextmanager
     def _frozen(self):
         """Puts back the networks' non-trainable variables (batch-norm
         statistics, random states) after the calls inside, so that a program
         calling them with `training=True` leaves them as they were.
         """
-        state = _unique(
-            scopes.raw_variable(v) for layer in self._layers for v in layer.non_trainable_variables
+        return state.kept(
+            state.unique(
+                scopes.raw_variable(v)
+                for layer in self._layers
+                for v in layer.non_trainable_variables
+            )
         )
-        before = [v.read_value() for v in state]
-        try:
-            yield
-        finally:
-            for v, value in zip(state, before):
-                v.assign(value)
 
     def _summaries(self, model):
-        if self._writer is None:
+        if self.reporting.writer is None:
             return
         with self.summaries():
             tf.summary.histogram("z", model.generator_inputs)
@@ -285,7 +270,12 @@ class LatentInference(Inference):
                     else "LatentInference trains z only, with one optimizer"
                 )
                 raise TypeError(f"LatentInference.initialize() takes no {name}: {reason}.")
-        optimizer = _optimizer(optimizer, learning_rate, optimizer_kwargs)
+        optimizer = optimizers_lib.build(
+            optimizer,
+            learning_rate=learning_rate,
+            optimizer_kwargs=optimizer_kwargs,
+            keras_names=True,
+        )
         if (
             isinstance(checkpoint_dir, (str, os.PathLike))
             and self._restore_dir is not None
@@ -331,73 +321,8 @@ class LatentInference(Inference):
                 )
         return self._project(initial)
 
-    # -- Restoring the networks -----------------------------------------------------
-
-    def _restore(self, path):
-        """Loads every network from `path`, or raises a ValueError naming
-        `restore_from` with every network variable as it was.
-        """
-        networks = {g: list(self._networks[g].values()) for g in GROUPS}
-        variables = _unique(
-            scopes.raw_variable(v) for g in GROUPS for net in networks[g] for v in net.variables
-        )
-        before = [v.read_value() for v in variables]
-        try:
-            if path.endswith(".h5"):
-                self._load_weights(path, networks["Gen"])
-            else:
-                entries = checkpoints.networks_in(path, "restore_from")
-                for group in GROUPS:
-                    for position, net in enumerate(networks[group]):
-                        held = entries.get(group, {})
-                        same_layout = len(held) == len(networks[group])
-                        checkpoints.restore_network(
-                            path, "restore_from", group, position, net, held, same_layout
-                        )
-        except Exception:
-            for v, value in zip(variables, before):
-                v.assign(value)
-            raise
-
-    def _load_weights(self, path, networks):
-        models = [net for net in networks if isinstance(net, keras.Model)]
-        if isinstance(self.generator, keras.Model):
-            models = [self.generator]
-        if len(models) != 1:
-            raise ValueError(
-                f"restore_from: a .weights.h5 file holds one model's weights, but the generator "
-                f"calls {len(models)} Keras models; load them yourself (model.load_weights) "
-                "and pass restore_from=None."
-            )
-        try:
-            models[0].load_weights(path)
-        except (ValueError, KeyError) as e:
-            raise ValueError(
-                f"restore_from: {path!r} does not fit the generator {models[0].name!r}: {e}"
-            ) from None
-
 
 # -- Arguments ----------------------------------------------------------------------
-
-
-def _resolve_restore(restore_from):
-    """`(path, directory)`: the checkpoint or weights file, and the directory
-    `checkpoint_dir` must not be (None for a weights file).
-    """
-    if restore_from is None:
-        return None, None
-    if not isinstance(restore_from, (str, os.PathLike)):
-        raise TypeError(
-            "restore_from must be a checkpoint directory or path, or a .weights.h5 file, "
-            f"got {type(restore_from).__name__}."
-        )
-    path = os.fspath(restore_from)
-    if path.endswith(".h5"):
-        if not os.path.isfile(path):
-            raise ValueError(f"restore_from: no weights file at {path!r}.")
-        return path, None
-    found = checkpoints.resolve(path, "restore_from")
-    return found, path if os.path.isdir(path) else os.path.dirname(found)
 
 
 def _as_target(target):
@@ -436,32 +361,3 @@ def _z_shape(z_shape, generator):
     if not z_shape or any(d is None or d < 1 for d in z_shape):
         raise ValueError(f"z_shape must be a non-empty list of positive ints, got {z_shape}.")
     return z_shape
-
-
-def _optimizer(optimizer, learning_rate, optimizer_kwargs):
-    if optimizer_kwargs is not None and not isinstance(optimizer_kwargs, dict):
-        raise TypeError(f"optimizer_kwargs must be a dict, got {type(optimizer_kwargs).__name__}.")
-    if not isinstance(optimizer, str):
-        if learning_rate is not None or optimizer_kwargs:
-            raise ValueError(
-                "learning_rate and optimizer_kwargs build a named optimizer; with an optimizer "
-                "object, set them on it."
-            )
-        return optimizers_lib.build(optimizer)
-    name = optimizer.lower()
-    kwargs = {"learning_rate": 0.01 if learning_rate is None else learning_rate}
-    if name == "momentum":
-        name, kwargs["momentum"] = "sgd", 0.9
-    name = "sgd" if name == "gradientdescent" else name
-    kwargs.update(optimizer_kwargs or {})
-    try:
-        cls = type(keras.optimizers.get(name))
-    except ValueError:
-        raise ValueError(
-            f"optimizer: unknown optimizer {optimizer!r}; expected a Keras optimizer's name "
-            "(adam, sgd, rmsprop, ...) or a keras.optimizers.Optimizer."
-        ) from None
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"optimizer_kwargs do not fit {cls.__name__}: {e}") from None

@@ -2,8 +2,8 @@
 
 import tensorflow as tf
 
-from adinfer import scopes
-from adinfer.inferences.gan import GANInference, _nonnegative, _positive
+from adinfer import scopes, validate
+from adinfer.inferences.gan import GANInference
 
 
 class _Default(float):
@@ -113,14 +113,14 @@ class WGANInference(GANInference):
         if penalty is _GP_DEFAULT:
             penalty = self._penalty_default
         else:
-            penalty = _nonnegative(penalty, "penalty") or None
+            penalty = validate.nonnegative(penalty, "penalty") or None
             if self._penalty_given and penalty != self._penalty_default:
                 raise ValueError(
                     f"penalty={penalty!r} contradicts gradient_penalty_weight="
                     f"{self._penalty_default!r} given to WGANInference: pass the weight "
                     "in one place (the constructor's is initialize's default)."
                 )
-        clip = _positive(clip, "clip")
+        clip = validate.positive(clip, "clip")
         self._initialize_with({"gradient_penalty_weight": penalty, "clip": clip}, *args, **kwargs)
 
     def after_update(self, group):

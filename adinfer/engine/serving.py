@@ -1,0 +1,102 @@
+"""Serving a trained inference: batched sampling and maps, SavedModel export.
+
+An inference declares what it serves in `serving_functions()`: `{name:
+tf.function with an input signature}` (`sample(n)` for a generator; BiGAN
+adds `encode(x)` and `reconstruct(x)`). `Serving` compiles each once per
+choice of weights (averaged or raw), in a cache of its own, separate from the
+training functions', and exports them together. `map_in_batches` and
+`map_over` run a network over many examples in fixed-size batches inside one
+`tf.while_loop`, so memory does not grow with n.
+"""
+
+import tensorflow as tf
+
+from adinfer import validate
+from adinfer.engine import state
+
+
+class Serving:
+    """The served functions of one inference, compiled on first use."""
+
+    def __init__(self, inference):
+        self.inference = inference
+        self.compiled = {}  # (name, uses averages) -> tf.function
+
+    def clear(self):
+        self.compiled = {}
+
+    def function(self, name, ema=True):
+        """The compiled `name` of `serving_functions()`, with the averaged
+        weights when `ema` and averages are kept.
+        """
+        inference = self.inference
+        ema = ema and inference.ema_decay is not None
+        fn = self.compiled.get((name, ema))
+        if fn is None:
+            with inference.replicas.scope():
+                fn = self.compiled[name, ema] = inference.averaging.swapped(
+                    inference.serving_functions()[name], inference.variables.get("Gen", []), ema
+                )
+        return fn
+
+    def export(self, path, ema=True):
+        """See `Inference.export`."""
+        path = validate.path(path, "path", allow_none=False)
+        module = tf.Module()
+        captured = []
+        for name in self.inference.serving_functions():
+            fn = self.function(name, ema)
+            setattr(module, name, fn)
+            captured += fn.get_concrete_function().variables
+        module.captured_variables = state.unique(captured)
+        tf.saved_model.save(module, path)
+        return path
+
+
+def map_in_batches(fn, n, batch_size):
+    """`concat([fn(i) for i in range(ceil(n / batch_size))])[:n]`, per component
+    of a structured result, in a `tf.while_loop`: `fn(i)` returns batch i.
+    """
+    n_batches = (n + batch_size - 1) // batch_size
+    spec = (
+        tf.function(fn, autograph=False)
+        .get_concrete_function(tf.TensorSpec([], tf.int32))
+        .structured_outputs
+    )
+    arrays = tuple(
+        tf.TensorArray(s.dtype, size=n_batches, element_shape=[None] + s.shape[1:].as_list())
+        for s in tf.nest.flatten(spec)
+    )
+    _, arrays = tf.while_loop(
+        lambda i, _: i < n_batches,
+        lambda i, arrays: (
+            i + 1,
+            tuple(a.write(i, x) for a, x in zip(arrays, tf.nest.flatten(fn(i)))),
+        ),
+        (tf.constant(0), arrays),
+    )
+    return tf.nest.pack_sequence_as(spec, [a.concat()[:n] for a in arrays])
+
+
+def map_over(fn, x, batch_size):
+    """`fn(x)` computed on slices of `batch_size` examples of `x`."""
+    return map_in_batches(
+        lambda i: fn(x[i * batch_size : (i + 1) * batch_size]), tf.shape(x)[0], batch_size
+    )
+
+
+def sample_function(generate, batch_size):
+    """`sample(n)`: n draws of `generate(batch_size)`, batch by batch."""
+    return tf.function(
+        lambda n: map_in_batches(lambda i: generate(batch_size), n, batch_size),
+        input_signature=[tf.TensorSpec([], tf.int32)],
+        autograph=False,
+    )
+
+
+def map_function(fn, spec, batch_size):
+    """`fn` over any number of examples like `spec` (past the batch axis)."""
+    signature = [tf.TensorSpec([None] + spec.shape[1:].as_list(), spec.dtype)]
+    return tf.function(
+        lambda x: map_over(fn, x, batch_size), input_signature=signature, autograph=False
+    )

@@ -1,0 +1,275 @@
+"""The compiled training step: gradients, the finiteness gate, the fused loop.
+
+One update is one forward pass (`Groups.forward`), the gradients of each
+updated group from that same pass, and the optimizer steps, taken only when
+every objective and gradient is finite: a non-finite update is not applied,
+`t` does not move, and `run` stops there (`NonFiniteError`). `run` fuses
+iterations into one `tf.while_loop` per compiled call.
+
+Like Keras's `make_train_function`, the functions close over the inference:
+they read its variables, optimizers and programs when traced, and are
+compiled once per (variables, input signature); `Inference.initialize`
+drops them when anything they were traced with changes.
+"""
+
+import contextlib
+import functools
+
+import keras
+import tensorflow as tf
+
+from adinfer import scopes
+from adinfer.engine.groups import GROUPS
+
+
+class NonFiniteError(FloatingPointError):
+    """An update whose objective or gradients were NaN or Inf (it was not taken)."""
+
+
+class Trainer:
+    """The compiled training functions of one inference, and their cache."""
+
+    def __init__(self, inference):
+        self.inference = inference
+        self.compiled = {}  # ("update", variables) / ("run", n_critic) -> function
+        self.traced_config = None
+
+    def retrace_if_changed(self, config):
+        """Drops the compiled functions when what they were traced with changed
+        (as Keras keeps `train_function` across `fit` calls otherwise).
+        """
+        if config != self.traced_config:
+            self.compiled, self.traced_config = {}, config
+
+    def update_function(self, variables):
+        """The concrete function of one `update(variables=...)`: fed batches in,
+        `[t, loss, loss_d, failed]` (float64) out, read back in one transfer.
+        """
+        step = self.compiled.get(("update", variables))
+        if step is None:
+            inference = self.inference
+            groups = inference.groups if variables is None else (variables,)
+            with inference.replicas.scope():
+                step = self.compiled["update", variables] = tf.function(
+                    lambda *fed: as_one_vector(self.step(groups, fed)),
+                    input_signature=inference.stream.input_signature,
+                    autograph=False,
+                ).get_concrete_function()
+        return step
+
+    def loop_function(self, n_critic):
+        """`loop(n, *fed) -> (t, losses [n, 2], failed)`: n iterations of `run`."""
+        loop = self.compiled.get(("run", n_critic))
+        if loop is None:
+            loop = self.compiled["run", n_critic] = tf.function(
+                lambda n, *fed: self.loop(n, n_critic, fed),
+                input_signature=(tf.TensorSpec([], tf.int32),)
+                + self.inference.stream.input_signature,
+                autograph=False,
+            )
+        return loop
+
+    # -- Inside the compiled functions ---------------------------------------------
+
+    def loop(self, n, n_critic, fed):
+        """`n` iterations in one compiled call (a `tf.while_loop`), stopping
+        after the first update that failed. Returns `t`, the losses of every
+        iteration (`[n, 2]`: what the progress bar shows at any print point the
+        call passes) and `failed`.
+        """
+        inference = self.inference
+
+        def iteration():
+            if n_critic is None:
+                return self.step(inference.groups, fed)
+            failed = 0
+            for _ in range(n_critic):
+                _, _, loss_d, failed = self.step(("Disc",), fed, failed)
+            t, loss, _, failed = self.step(("Gen",), fed, failed)
+            return t, loss, loss_d, failed
+
+        def body(i, t, failed, losses):
+            t, loss, loss_d, failed = iteration()
+            return i + 1, t, failed, losses.write(i, tf.stack([loss, loss_d]))
+
+        losses = tf.TensorArray(inference.grouping.loss_dtype, size=n, element_shape=[2])
+        start = (tf.constant(0), inference.t.read_value(), tf.constant(0), losses)
+        _, t, failed, losses = tf.while_loop(
+            lambda i, t, failed, losses: tf.logical_and(i < n, tf.equal(failed, 0)),
+            body,
+            start,
+        )
+        return t, losses.stack(), failed
+
+    def step(self, groups, fed, blocked=0):
+        """One update inside a compiled function: read a batch, step, summarise.
+        Returns `(t, loss, loss_d, failed)`; an update that failed, or that an
+        earlier failure of the same call blocked, leaves `t` and the variables
+        as they were.
+        """
+        inference = self.inference
+        x_true = inference.stream.next(fed)
+        t = inference.t.assign_add(1)
+        update = self.update
+        if inference.jit_compile and not inference.replicas.distributed:
+            update = tf.function(update, jit_compile=True, autograph=False)
+        loss, loss_d, d_outputs, grad_norms, failed = update(
+            groups, x_true, tf.convert_to_tensor(blocked, tf.int32)
+        )
+        inference.reporting.write_step(
+            inference.t, groups, loss, loss_d, d_outputs, grad_norms, failed
+        )
+        with tf.control_dependencies([t]):
+            t = tf.cond(tf.equal(failed, 0), lambda: t, lambda: inference.t.assign_sub(1))
+        return t, loss, loss_d, failed
+
+    def update(self, groups, x_true, blocked):
+        """One forward pass, then a gradient step for each group in `groups`,
+        taken only if every objective and gradient is finite and no earlier
+        update of this call failed (`blocked` != 0). Returns the objectives, the
+        discriminator outputs, the gradient norms and `failed`: `blocked`, or a
+        bit per group whose objective or gradients were not finite.
+
+        Under a strategy, each replica computes its objectives and gradients on
+        its part of the batch; the finiteness check is summed over replicas, so
+        every replica takes the same branch, and the optimizers sum the
+        gradients.
+        """
+        inference = self.inference
+        replicas = inference.replicas
+        gradients = functools.partial(self.gradients, groups)
+        if inference.jit_compile and replicas.distributed:
+            # XLA per replica: a function of each replica's own, as a shared
+            # one would reuse the first replica's trace, and its variables.
+            gradients = functools.partial(jit_call, gradients)
+        scalars, d_outputs, grads = replicas.run(gradients, x_true)
+        loss, loss_d, *checks = replicas.sum_scalars(scalars)
+        failed = tf.add_n(
+            [
+                tf.where(tf.math.is_finite(check), 0, 1 << GROUPS.index(g))
+                for g, check in zip(groups, checks)
+            ]
+        )
+        failed = tf.where(tf.equal(blocked, 0), failed, blocked)
+
+        def apply():
+            replicas.run(functools.partial(self.apply, groups), grads)
+            for g in groups:
+                inference.after_update(g)
+            if "Gen" in groups:
+                inference.averaging.update(inference.variables["Gen"])
+            return tf.constant(0)
+
+        # A step with a non-finite objective or gradient is not taken: the
+        # weights stay at the last finite state, and `run` stops there. Only
+        # the optimizer runs in the branch: random ops stay in the main graph,
+        # where each keeps its own seed.
+        tf.cond(tf.equal(failed, 0), apply, lambda: tf.constant(0))
+        zero = tf.zeros_like(loss)
+        # Gradient norms only feed summaries: no work for them without a writer.
+        norms = (
+            {g: tf.linalg.global_norm(replicas.sum(grads[g])) for g in groups}
+            if inference.reporting.writer is not None
+            else {}
+        )
+        return (
+            (loss if "Gen" in groups else zero),
+            (loss_d if "Disc" in groups else zero),
+            replicas.concat(d_outputs),
+            norms,
+            failed,
+        )
+
+    def gradients(self, groups, x_true):
+        """On one replica: the objectives of its part of the batch, divided by
+        the number of replicas (their sum over replicas is the global batch's),
+        and a finiteness term per group (NaN or Inf when the objective or a
+        gradient is), as `scalars`; the discriminator outputs; the gradients of
+        each group.
+        """
+        inference = self.inference
+        x_true = inference.replicas.local_part(x_true)
+        if inference.debug:
+            x_true = inference.stream.checked(x_true)
+        raw = {g: [scopes.raw_variable(v) for v in inference.variables[g]] for g in groups}
+        tapes = {g: tf.GradientTape(watch_accessed_variables=False) for g in groups}
+        optimizers = inference.optimizers
+        with contextlib.ExitStack() as stack:
+            for g in groups:
+                stack.enter_context(tapes[g]).watch(raw[g])
+            loss, loss_d, d_outputs = inference.grouping.forward(
+                inference.objectives, x_true, inference.variables
+            )
+            count = inference.replicas.count
+            if count > 1:
+                loss, loss_d = loss / count, loss_d / count
+            objective = {"Gen": loss, "Disc": loss_d}
+            # float16: Keras's LossScaleOptimizer scales here, unscales and skips
+            # non-finite steps in `apply_gradients`.
+            scaled = {
+                g: optimizers[g].scale_loss(objective[g])
+                if scales_loss(optimizers[g])
+                else objective[g]
+                for g in groups
+            }
+        # All gradients come from the same forward pass, before any variable moves.
+        grads = {g: tapes[g].gradient(scaled[g], raw[g]) for g in groups}
+        if inference.debug:
+            for g in groups:
+                tf.debugging.check_numerics(objective[g], f"{g} objective")
+                grads[g] = [tf.debugging.check_numerics(x, f"{g} gradient") for x in grads[g]]
+        # Under loss scaling, overflowing gradients are expected and skipped by
+        # the optimizer; only a non-finite objective is a failure.
+        checks = [
+            finiteness(objective[g], [] if scales_loss(optimizers[g]) else grads[g]) for g in groups
+        ]
+        return inference.replicas.scalars([loss, loss_d, *checks]), d_outputs, grads
+
+    def apply(self, groups, grads):
+        """On one replica: each group's optimizer step (Keras optimizers sum
+        the gradients over replicas).
+        """
+        inference = self.inference
+        for g in groups:
+            inference.optimizers[g].apply_gradients(zip(grads[g], inference.variables[g]))
+
+
+def raise_if_failed(failed, t):
+    """Raises `NonFiniteError` for a `failed` bit set of the update after `t`."""
+    failed = int(failed)
+    if failed:
+        groups = [g for i, g in enumerate(GROUPS) if failed & (1 << i)]
+        raise NonFiniteError(
+            f"update t={t + 1} ({' and '.join(groups)}): the objective or its gradients are "
+            f"not finite; nothing was updated, so the weights are those after t={t}. Lower "
+            "the learning rate, or initialize(debug=True) to find the op."
+        )
+
+
+def finiteness(objective, grads):
+    """`objective` plus the sum of all gradient entries: NaN or Inf when any
+    of them is (or when the sum passes the float range, a step no learning rate
+    would survive). One reduction per gradient keeps the check cheap beside the
+    step, and a sum over replicas keeps its meaning.
+    """
+    terms = [objective]
+    for g in grads:
+        if g is not None:
+            values = g.values if isinstance(g, tf.IndexedSlices) else g
+            terms.append(tf.cast(tf.reduce_sum(values), objective.dtype))
+    return tf.add_n(terms)
+
+
+def scales_loss(optimizer):
+    return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def jit_call(fn, *args):
+    return tf.function(fn, jit_compile=True, autograph=False)(*args)
+
+
+def as_one_vector(values):
+    """`(t, loss, loss_d, failed)` as one float64 vector (exact for t < 2⁵³),
+    so that `update` reads its results back in one transfer.
+    """
+    return tf.stack([tf.cast(v, tf.float64) for v in values])

@@ -1,0 +1,185 @@
+"""What bound programs must be and return, checked once, with adinfer's messages.
+
+Arguments are checked in `adinfer.validate`; this module checks the contract
+between an inference and the programs it is given: a program where a program
+belongs (not a Keras network called on tensors, not a reversed BiGAN dict),
+what programs return (logits of one value per example, generated batches like
+the observed ones), and variational factors that training can move. Checks run
+while the objective is built or traced, never per step.
+"""
+
+import inspect
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from adinfer import data as data_lib
+from adinfer import validate
+
+tfd = tfp.distributions
+
+
+def check_logits(d, x, name="discriminator"):
+    """The discriminator's output on the batch `x` (a tensor, or a tuple for a
+    joint critic): floating point, one value per example, [batch] or [batch, 1].
+    """
+    d = tf.convert_to_tensor(d)
+    if not d.dtype.is_floating:
+        raise TypeError(f"{name} must return floating-point logits, got dtype {d.dtype.name}.")
+    x = x[0] if isinstance(x, tuple) else x
+    batch = tf.TensorShape(x.shape[:1]) if x is not None else tf.TensorShape([None])
+    if d.shape.rank is not None and not (
+        (d.shape.rank == 1 or (d.shape.rank == 2 and d.shape[1] in (1, None)))
+        and d.shape[:1].is_compatible_with(batch)
+    ):
+        n = batch[0] if batch[0] is not None else "batch"
+        raise ValueError(
+            f"{name} must return one logit per example, of shape [batch] or [batch, 1] "
+            f"(here [{n}] or [{n}, 1]), got shape {d.shape}."
+        )
+    return d
+
+
+def check_like(a, b, name_a, name_b):
+    """Raises TypeError unless `a` and `b` agree in dtype and non-batch shape."""
+    a, b = tf.convert_to_tensor(a), tf.convert_to_tensor(b)
+    if a.dtype != b.dtype:
+        raise TypeError(f"{name_a} has dtype {a.dtype.name} but {name_b} has dtype {b.dtype.name}.")
+    if not a.shape[1:].is_compatible_with(b.shape[1:]) or a.shape.rank != b.shape.rank:
+        raise TypeError(
+            f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; "
+            "they must agree past the batch axis."
+        )
+
+
+def check_like_nest(a, b, name_a, name_b, names):
+    """`check_like` per component of structured batches, naming the component."""
+    if tf.nest.is_nested(b) or tf.nest.is_nested(a):
+        try:
+            tf.nest.assert_same_structure(a, b)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name_a} must be structured like {name_b}: got {tf.nest.map_structure(type, a)}"
+                f" for {tf.nest.map_structure(lambda x: x.shape, b)}."
+            ) from None
+        for a_i, b_i, name in zip(tf.nest.flatten(a), tf.nest.flatten(b), names):
+            suffix = name[name.index("[") :] if "[" in name else ""
+            check_like(a_i, b_i, f"{name_a}{suffix}", f"{name_b}{suffix}")
+        return
+    check_like(a, b, name_a, name_b)
+
+
+def check_generator_binding(data):
+    """`data={fake: observations}`, `fake` a program of the batch size (or a
+    distribution), not a network called on tensors.
+    """
+    ((fake, _),) = validate.binding(data, "data", "{fake: observations}").items()
+    if isinstance(fake, keras.layers.Layer):
+        raise TypeError(
+            f"data: the key is a Keras {type(fake).__name__}, a network called on "
+            "tensors, but it must be a program fake(batch_size) -> x_fake: adinfer calls "
+            "it with the batch size (an int) and it draws its own noise. Wrap the "
+            "network: data={lambda n: generator(noise(n)): x_train}, with e.g. "
+            "noise = lambda n: tf.random.normal([n, latent_dim])."
+        )
+    if not callable(fake) and not isinstance(fake, tfd.Distribution):
+        raise TypeError(
+            "data keys must be programs fake(batch_size) -> x_fake or "
+            f"distributions, got {type(fake).__name__}."
+        )
+
+
+def check_decoder_binding(data):
+    """`data={decoder: observations}`, `decoder(z) -> x` (a network will do)."""
+    ((decoder, _),) = validate.binding(data, "data", "{decoder: observations}").items()
+    if not callable(decoder):
+        raise TypeError(
+            "data: the key must be the decoder, a program or network decoder(z) -> x, "
+            f"got {type(decoder).__name__}."
+        )
+
+
+def check_latent_binding(latent_vars):
+    """`latent_vars={prior: encoder}`; returns `(prior, encoder)`.
+
+    Edward's own BiGAN example bound the pair reversed, `{encoder: prior}`,
+    which silently matches only the marginals: a Keras network as the key, or a
+    distribution as the value, is that mistake, refused before any call.
+    """
+    ((prior, encoder),) = validate.binding(latent_vars, "latent_vars", "{prior: encoder}").items()
+    reversed_sides = []
+    if isinstance(prior, keras.layers.Layer):
+        reversed_sides.append(
+            f"the key is a Keras {type(prior).__name__}, an encoder in the prior's place"
+        )
+    if isinstance(encoder, tfd.Distribution):
+        reversed_sides.append(
+            f"the value is a TFP {type(encoder).__name__}, a prior in the encoder's place"
+        )
+    if reversed_sides:
+        raise TypeError(
+            f"latent_vars looks reversed: {'; '.join(reversed_sides)}. Bind "
+            "latent_vars={prior: encoder}: the key is the prior p(z), a TFP distribution "
+            "or a program prior(batch_size) -> z (wrap a network: lambda n: "
+            "network(tf.random.normal([n, d]))); the value is the encoder, a program or "
+            "network encoder(x) -> z. Got key "
+            f"{type(prior).__name__}, value {type(encoder).__name__}."
+        )
+    if not (
+        callable(prior) or isinstance(prior, tfd.Distribution) or data_lib.is_placeholder(prior)
+    ):
+        raise TypeError(
+            "latent_vars: the key must be the prior, a TFP distribution, a program "
+            "prior(batch_size) -> z, or a placeholder fed with its draws, got "
+            f"{type(prior).__name__}."
+        )
+    if not callable(encoder):
+        raise TypeError(
+            "latent_vars: the value must be the encoder, a program encoder(x) -> z, "
+            f"got {type(encoder).__name__}."
+        )
+    return prior, encoder
+
+
+def check_joint_discriminator(discriminator):
+    """A BiGAN discriminator is called D(x, z): one-input Keras models are refused."""
+    validate.function(discriminator, "discriminator", "function D(x, z) -> logits")
+    if isinstance(discriminator, keras.Sequential) or type(discriminator).__name__ == "Functional":
+        raise TypeError(
+            f"discriminator: a Keras {type(discriminator).__name__} takes one input, but "
+            "BiGAN's discriminator is called D(x, z); wrap it: discriminator=lambda x, z: "
+            "network(tf.concat([x, z], -1)) (or network([x, z]) for a two-input model)."
+        )
+
+
+def check_trainable(q, argument):
+    """A variational factor must read a trainable variable, or no step moves it.
+
+    TFP converts a parameter that is a plain tensor once, when the
+    distribution is made: `tfd.Normal(tf.Variable(x) + 1.0, 1.0)` (a port of
+    Edward's `tf.get_variable(...) + 1.0`) or a `keras.Variable` holds a fixed
+    value, and training would silently leave it where it started.
+    """
+    if not q.trainable_variables:
+        raise TypeError(
+            f"{argument}: the variational factor {q.name} ({type(q).__name__}) has no "
+            "trainable variables: its parameters are fixed tensors (e.g. tf.Variable(x) + 1.0 "
+            "or a keras.Variable, converted once), so no step can change it. Make them "
+            "read a tf.Variable at every step: tf.Variable(x) itself, "
+            "tfp.util.DeferredTensor(tf.Variable(x), lambda v: v + 1.0), or "
+            "tfp.util.TransformedVariable(x, tfp.bijectors.Softplus())."
+        )
+
+
+def takes_two_arguments(program):
+    """True for a program of two required positional arguments, `fake(n, y)`."""
+    if isinstance(program, tfd.Distribution):
+        return False
+    try:
+        parameters = inspect.signature(program).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in parameters if p.kind in positional and p.default is p.empty]
+    return len(required) >= 2
