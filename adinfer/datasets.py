@@ -91,6 +91,17 @@ def _sample_mixture(n, means, std, rng, return_labels):
     return x
 
 
+def _checked_mixture(n, std, seed, return_labels, means_fn, *means_args):
+    """Checks `n`, `std` and `return_labels`, then samples :func:`_sample_mixture`
+    around ``means_fn(*means_args)`` (which checks its own arguments next) with
+    the generator of `seed` (checked last).
+    """
+    n = validate.integer(n, "n", minimum=0)
+    std = validate.nonnegative(std, "std", allow_none=False)
+    return_labels = validate.boolean(return_labels, "return_labels")
+    return _sample_mixture(n, means_fn(*means_args), std, _rng(seed), return_labels)
+
+
 def ring_means(n_modes=8, radius=1.0):
     """Means of a ring mixture: ``(r cos(2 pi k / n), r sin(2 pi k / n))``.
 
@@ -125,11 +136,7 @@ def ring(n, *, std=0.01, n_modes=8, radius=1.0, seed=None, return_labels=False):
     Returns:
       ``float32`` array ``[n, 2]`` (and the labels ``[n]`` if requested).
     """
-    n = validate.integer(n, "n", minimum=0)
-    std = validate.nonnegative(std, "std", allow_none=False)
-    return_labels = validate.boolean(return_labels, "return_labels")
-    means = ring_means(n_modes, radius)
-    return _sample_mixture(n, means, std, _rng(seed), return_labels)
+    return _checked_mixture(n, std, seed, return_labels, ring_means, n_modes, radius)
 
 
 def grid_means(side=5, spacing=2.0):
@@ -163,11 +170,7 @@ def grid(n, *, std=0.05, side=5, spacing=2.0, seed=None, return_labels=False):
     Returns:
       ``float32`` array ``[n, 2]`` (and the labels ``[n]`` if requested).
     """
-    n = validate.integer(n, "n", minimum=0)
-    std = validate.nonnegative(std, "std", allow_none=False)
-    return_labels = validate.boolean(return_labels, "return_labels")
-    means = grid_means(side, spacing)
-    return _sample_mixture(n, means, std, _rng(seed), return_labels)
+    return _checked_mixture(n, std, seed, return_labels, grid_means, side, spacing)
 
 
 def wgan_gp_8gaussians(n, seed=None):

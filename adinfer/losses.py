@@ -280,6 +280,14 @@ def least_squares_discriminator_loss(d_real, d_fake, *, real_label=1.0, fake_lab
 # ------------------------------------------------- relativistic average ----
 
 
+def _relativistic_average(up, down):
+    """`mean(CE(1, up - mean(down))) + mean(CE(0, down - mean(up)))`: the
+    RaSGAN loss of the player that wants `up` judged more real than `down`
+    (the generator's is the discriminator's with the two sets swapped).
+    """
+    return _mean(_ce(1.0, up - _mean(down))) + _mean(_ce(0.0, down - _mean(up)))
+
+
 def relativistic_average_generator_loss(d_real, d_fake):
     """RaSGAN generator loss.
 
@@ -288,7 +296,7 @@ def relativistic_average_generator_loss(d_real, d_fake):
     missing from standard GAN".
     """
     d_real, d_fake = _pair(d_real, d_fake)
-    return _mean(_ce(1.0, d_fake - _mean(d_real))) + _mean(_ce(0.0, d_real - _mean(d_fake)))
+    return _relativistic_average(d_fake, d_real)
 
 
 def relativistic_average_discriminator_loss(d_real, d_fake):
@@ -299,7 +307,7 @@ def relativistic_average_discriminator_loss(d_real, d_fake):
     missing from standard GAN".
     """
     d_real, d_fake = _pair(d_real, d_fake)
-    return _mean(_ce(1.0, d_real - _mean(d_fake))) + _mean(_ce(0.0, d_fake - _mean(d_real)))
+    return _relativistic_average(d_real, d_fake)
 
 
 # ------------------------------------------------------------------ ACGAN ---

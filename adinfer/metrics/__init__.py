@@ -15,7 +15,7 @@ Inception-v3 pool features from a weights file on disk, and nothing here ever
 downloads anything. :class:`FrechetDistance` and :class:`KernelDistance`
 accumulate batch by batch (with :func:`sample_and_run`, or inside
 ``inference.run(evaluate=...)``), so 50,000 generated samples are evaluated
-without holding them.
+without holding them; both subclass :class:`StreamingDistance`.
 
 Return conventions:
 
@@ -63,6 +63,7 @@ from adinfer.metrics.manifold import (
 from adinfer.metrics.mixtures import ModeCoverage, mode_coverage
 from adinfer.metrics.sampling import sample_and_run
 from adinfer.metrics.sliced_wasserstein import laplacian_pyramid, sliced_wasserstein_distance
+from adinfer.metrics.streaming import StreamingDistance
 
 __all__ = [
     "frechet_distance",
@@ -70,6 +71,7 @@ __all__ = [
     "FrechetDistance",
     "kernel_distance",
     "KernelDistance",
+    "StreamingDistance",
     "precision_recall",
     "PrecisionRecall",
     "density_coverage",

@@ -6,6 +6,7 @@ import tensorflow as tf
 from adinfer import validate
 from adinfer.metrics import checks
 from adinfer.metrics.sampling import sample_and_run
+from adinfer.metrics.streaming import StreamingDistance
 
 
 def _mean_and_cov(x):
@@ -161,7 +162,7 @@ class _RunningMoments:
         return self.m2 / (self.count - 1)
 
 
-class FrechetDistance:
+class FrechetDistance(StreamingDistance):
     """Streaming Frechet distance: :func:`frechet_distance` over many batches.
 
     Keeps, for the real and for the fake features, the number of rows ``n``, the
@@ -207,58 +208,12 @@ class FrechetDistance:
     """
 
     def __init__(self, name="frechet_distance"):
-        self.name = name
-        self.reset_state()
+        super().__init__(name)
 
-    @property
-    def num_real(self):
-        """Rows of real features accumulated."""
-        return self._real.count
-
-    @property
-    def num_fake(self):
-        """Rows of fake features accumulated."""
-        return self._fake.count
-
-    def reset_state(self, real=True, fake=True):
-        """Forgets the real side, the fake side or both (the default)."""
-        real = validate.boolean(real, "real")
-        fake = validate.boolean(fake, "fake")
-        if real:
-            self._real = _RunningMoments()
-        if fake:
-            self._fake = _RunningMoments()
-        if self._real.count == 0 and self._fake.count == 0:
-            self._width = None
-
-    def update_state(self, real_features=None, fake_features=None):
-        """Adds a batch of real features, of fake features, or of both.
-
-        Args:
-          real_features: ``[b, d]`` array/tensor, or None.
-          fake_features: ``[b', d]`` array/tensor, or None (not both None).
-
-        Raises:
-          TypeError: non-numeric features.
-          ValueError: a rank other than 2, no rows, NaN/Inf, or another ``d``
-            than the batches before.
-        """
-        if real_features is None and fake_features is None:
-            validate.fail(
-                ValueError, "real_features or fake_features", "a batch of features", given="None"
-            )
-        batches, width = [], self._width
-        for value, name, side in (
-            (real_features, "real_features", self._real),
-            (fake_features, "fake_features", self._fake),
-        ):
-            if value is not None:
-                batch = checks.feature_batch(value, name, width)
-                width = batch.shape[1]
-                batches.append((side, batch))
-        self._width = width  # all checked before any state changes
-        for side, batch in batches:
-            side.update(batch)
+    def new_side(self, side):
+        """Empty running moments (count, mean, M2), the same for either side."""
+        del side  # Both sides keep the same statistics.
+        return _RunningMoments()
 
     def result(self):
         """The Frechet distance of the features accumulated, a scalar ``tf.float64``.
@@ -266,17 +221,10 @@ class FrechetDistance:
         Raises:
           ValueError: fewer than 2 rows of either side accumulated.
         """
-        for side, name in ((self._real, "real_features"), (self._fake, "fake_features")):
-            if side.count < 2:
-                validate.fail(
-                    ValueError,
-                    name,
-                    "an accumulated total of at least 2 rows before result()",
-                    given=f"{side.count}",
-                )
+        real, fake = self.ready_sides()
         return _frechet_from_moments(
-            tf.constant(self._real.mean),
-            tf.constant(self._real.covariance()),
-            tf.constant(self._fake.mean),
-            tf.constant(self._fake.covariance()),
+            tf.constant(real.mean),
+            tf.constant(real.covariance()),
+            tf.constant(fake.mean),
+            tf.constant(fake.covariance()),
         )

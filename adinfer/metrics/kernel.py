@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from adinfer import validate
 from adinfer.metrics import checks
+from adinfer.metrics.streaming import StreamingDistance
 
 
 def _kid_block_bounds(n, num_blocks):
@@ -141,7 +142,7 @@ class _Reservoir:
         return self.rows[: min(self.count, self.capacity)]
 
 
-class KernelDistance:
+class KernelDistance(StreamingDistance):
     """Streaming kernel distance (KID) with bounded memory: a reservoir per side.
 
     Each side (real, fake) keeps a uniform random sample of at most
@@ -191,19 +192,16 @@ class KernelDistance:
         self.max_block_size = validate.integer(max_block_size, "max_block_size")
         seed = validate.integer(seed, "seed", minimum=0, allow_none=True)
         self._seeds = dict(zip(("real", "fake"), np.random.SeedSequence(seed).spawn(2)))
-        self.name = name
-        self._width = None
-        self.reset_state()
+        super().__init__(name)
 
-    @property
-    def num_real(self):
-        """Rows of real features seen (not all kept beyond `max_samples`)."""
-        return self._real.count
-
-    @property
-    def num_fake(self):
-        """Rows of fake features seen (not all kept beyond `max_samples`)."""
-        return self._fake.count
+    num_real = property(
+        StreamingDistance.num_real.fget,
+        doc="Rows of real features seen (not all kept beyond `max_samples`).",
+    )
+    num_fake = property(
+        StreamingDistance.num_fake.fget,
+        doc="Rows of fake features seen (not all kept beyond `max_samples`).",
+    )
 
     @property
     def real_sample(self):
@@ -217,45 +215,9 @@ class KernelDistance:
         """The fake rows kept, as `real_sample`."""
         return None if self._fake.rows is None else self._fake.sample().copy()
 
-    def reset_state(self, real=True, fake=True):
-        """Forgets the real side, the fake side or both (the default)."""
-        real = validate.boolean(real, "real")
-        fake = validate.boolean(fake, "fake")
-        if real:
-            self._real = _Reservoir(self.max_samples, self._seeds["real"])
-        if fake:
-            self._fake = _Reservoir(self.max_samples, self._seeds["fake"])
-        if self._real.count == 0 and self._fake.count == 0:
-            self._width = None
-
-    def update_state(self, real_features=None, fake_features=None):
-        """Adds a batch of real features, of fake features, or of both.
-
-        Args:
-          real_features: ``[b, d]`` array/tensor, or None.
-          fake_features: ``[b', d]`` array/tensor, or None (not both None).
-
-        Raises:
-          TypeError: non-numeric features.
-          ValueError: a rank other than 2, no rows, NaN/Inf, or another ``d``
-            than the batches before.
-        """
-        if real_features is None and fake_features is None:
-            validate.fail(
-                ValueError, "real_features or fake_features", "a batch of features", given="None"
-            )
-        batches, width = [], self._width
-        for value, name, side in (
-            (real_features, "real_features", self._real),
-            (fake_features, "fake_features", self._fake),
-        ):
-            if value is not None:
-                batch = checks.feature_batch(value, name, width)
-                width = batch.shape[1]
-                batches.append((side, batch))
-        self._width = width  # all checked before any state changes
-        for side, batch in batches:
-            side.update(batch)
+    def new_side(self, side):
+        """An empty reservoir of `max_samples` rows, drawing from `side`'s seed stream."""
+        return _Reservoir(self.max_samples, self._seeds[side])
 
     def result(self, return_std=True):
         """:func:`kernel_distance` of the two reservoirs: ``(mean, std)``
@@ -265,17 +227,10 @@ class KernelDistance:
           ValueError: fewer than 2 rows of either side, or too few for the
             blocks (see :func:`kernel_distance`).
         """
-        for side, name in ((self._real, "real_features"), (self._fake, "fake_features")):
-            if side.count < 2:
-                validate.fail(
-                    ValueError,
-                    name,
-                    "an accumulated total of at least 2 rows before result()",
-                    given=f"{side.count}",
-                )
+        real, fake = self.ready_sides()
         return kernel_distance(
-            self._real.sample(),
-            self._fake.sample(),
+            real.sample(),
+            fake.sample(),
             max_block_size=self.max_block_size,
             return_std=return_std,
         )

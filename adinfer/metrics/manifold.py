@@ -40,17 +40,25 @@ def _blocks(n, other, batch_size):
     return [(start, min(start + rows, n)) for start in range(0, n, rows)]
 
 
+def _squared_distance_blocks(x, y, batch_size):
+    """Yields ``(start, stop, d2)`` over blocks of rows of `x`, ``d2`` the
+    ``[stop - start, len(y)]`` squared distances of ``x[start:stop]`` to
+    every row of `y`.
+    """
+    x_norms = _squared_norms(x)
+    y_norms = x_norms if y is x else _squared_norms(y)
+    for start, stop in _blocks(int(x.shape[0]), int(y.shape[0]), batch_size):
+        yield start, stop, _squared_distances(x[start:stop], x_norms[start:stop], y, y_norms)
+
+
 def _kth_neighbour_squared_radii(x, k, batch_size):
     """Squared distance of each row of `x` to its k-th nearest other row.
 
     As prdc: the (k + 1)-th smallest distance in the row of all distances,
     whose smallest is the point's own (set to exactly 0).
     """
-    n = int(x.shape[0])
-    norms = _squared_norms(x)
     radii = []
-    for start, stop in _blocks(n, n, batch_size):
-        d2 = _squared_distances(x[start:stop], norms[start:stop], x, norms)
+    for start, stop, d2 in _squared_distance_blocks(x, x, batch_size):
         rows = tf.range(stop - start)
         own = tf.stack([rows, rows + start], axis=1)
         d2 = tf.tensor_scatter_nd_update(d2, own, tf.zeros([stop - start], tf.float64))
@@ -127,13 +135,9 @@ def precision_recall(real_features, fake_features, k=3, *, batch_size=None):
     real, fake = _features(real_features, fake_features, k, k + 1)
     real_radii = _kth_neighbour_squared_radii(real, k, batch_size)
     fake_radii = _kth_neighbour_squared_radii(fake, k, batch_size)
-    fake_norms = _squared_norms(fake)
-    real_norms = _squared_norms(real)
-    n, m = int(real.shape[0]), int(fake.shape[0])
-    fake_inside = tf.zeros([m], tf.bool)
+    fake_inside = tf.zeros([int(fake.shape[0])], tf.bool)
     real_inside = []
-    for start, stop in _blocks(n, m, batch_size):
-        d2 = _squared_distances(real[start:stop], real_norms[start:stop], fake, fake_norms)
+    for start, stop, d2 in _squared_distance_blocks(real, fake, batch_size):
         fake_inside |= tf.reduce_any(d2 < real_radii[start:stop, None], axis=0)
         real_inside.append(tf.reduce_any(d2 < fake_radii[None, :], axis=1))
     precision = tf.reduce_mean(tf.cast(fake_inside, tf.float64))
@@ -181,13 +185,10 @@ def density_coverage(real_features, fake_features, k=5, *, batch_size=None):
     batch_size = validate.integer(batch_size, "batch_size", allow_none=True)
     real, fake = _features(real_features, fake_features, k, 1)
     real_radii = _kth_neighbour_squared_radii(real, k, batch_size)
-    fake_norms = _squared_norms(fake)
-    real_norms = _squared_norms(real)
-    n, m = int(real.shape[0]), int(fake.shape[0])
+    m = int(fake.shape[0])
     balls_per_fake = tf.zeros([m], tf.float64)
     covered = []
-    for start, stop in _blocks(n, m, batch_size):
-        d2 = _squared_distances(real[start:stop], real_norms[start:stop], fake, fake_norms)
+    for start, stop, d2 in _squared_distance_blocks(real, fake, batch_size):
         radii = real_radii[start:stop]
         inside = d2 < radii[:, None]
         balls_per_fake += tf.reduce_sum(tf.cast(inside, tf.float64), axis=0)
