@@ -11,6 +11,10 @@ anyway, as each call records the losses of every iteration it runs
 import contextlib
 import time
 
+import tensorflow as tf
+
+from adinfer.engine import step
+
 
 class Schedule:
     """The stop points of one `run()`.
@@ -38,6 +42,25 @@ class Schedule:
             }
         self.checkpoint = saved if checkpointing else set()
         self.stops = sorted(e for e in self.evaluate | saved | {n_iter} if e > 0)
+
+    def calls(self, loop, fed, t, chunks, is_print_point):
+        """Runs `loop(n, *fed)` (the fused loop) call after call up to each stop;
+        yields `(None, info)` for every print point a call passed and `(stop,
+        info)` at each stop. Raises `NonFiniteError` after the call that failed.
+        """
+        done = self.iterations_done(int(t.numpy()))
+        for end in (stop for stop in self.stops if stop > done):
+            while done < end:
+                start, t_start = done, int(t.numpy())
+                with chunks.timed(end - done) as n:
+                    t_end, losses, failed = loop(tf.constant(n, tf.int32), *fed)
+                losses = losses.numpy()
+                done += self.iterations_done(int(t_end) - t_start)
+                for j in range(start + 1, done + 1):
+                    if is_print_point(j) and j != end:
+                        yield None, self.info(t_start, j - start, losses)
+                step.raise_if_failed(failed, int(t.numpy()))
+            yield end, self.info(t_start, done - start, losses)
 
     def iterations_done(self, t):
         return t // self.updates_per_iteration

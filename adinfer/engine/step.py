@@ -34,6 +34,28 @@ class Trainer:
         self.compiled = {}  # ("update", variables) / ("run", n_critic) -> function
         self.traced_config = None
 
+    def configuration(self):
+        """What the compiled steps read when traced; `initialize` retraces them
+        when it changes. Objects enter by id (the inference holds them, so ids
+        stay unique), as do callable objective arguments.
+        """
+        inference = self.inference
+        objective_args = tuple(
+            id(v) if callable(v) else v
+            for v in (getattr(inference, name) for name in inference._objective_args)
+        )
+        writer = inference.reporting.writer
+        return (
+            tuple(id(inference.optimizers[g]) for g in inference.groups),
+            id(writer),
+            tuple(tuple(id(v) for v in inference.variables[g]) for g in inference.groups),
+            inference.n_print if writer is not None else None,
+            inference.debug,
+            inference.jit_compile,
+            inference.ema_decay,
+            objective_args,
+        )
+
     def retrace_if_changed(self, config):
         """Drops the compiled functions when what they were traced with changed
         (as Keras keeps `train_function` across `fit` calls otherwise).

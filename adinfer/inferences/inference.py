@@ -298,7 +298,7 @@ class Inference:
         )
         # Compiled steps survive a new `initialize` (a second `run`, say) unless
         # something they were traced with changed, as Keras keeps `train_function`.
-        config = self._trace_config()
+        config = self.trainer.configuration()
         if config != self.trainer.traced_config:
             self.serving.clear()
             self._traced_objects = (optimizers, variables, self.reporting.writer)
@@ -379,25 +379,16 @@ class Inference:
             self.checkpointing.manager is not None,
         )
         done = plan.iterations_done(int(self.t.numpy()))
-        if done and self.n_print:
+        if done and self.n_print:  # a resumed run
             self.progbar.update(min(done, self.progbar.target))
         # Workers must call the same loops (their collectives pair up), so with
         # several the lengths grow by a fixed rule, not by each one's clock.
         chunks = schedule.ChunkSizer(self.steps_per_execution, self.replicas.workers == 1)
         try:
-            for end in (stop for stop in plan.stops if stop > done):
-                while done < end:
-                    start, t_start = done, int(self.t.numpy())
-                    with chunks.timed(end - done) as n:
-                        t, losses, failed = loop(tf.constant(n, tf.int32), *fed)
-                    t, losses = int(t), losses.numpy()
-                    done += plan.iterations_done(t - t_start)
-                    # Losses at every print point the call passed, as if printed live.
-                    for j in range(start + 1, done + 1):
-                        if self.reporting.is_print_point(j) and j != end:
-                            self.print_progress(plan.info(t_start, j - start, losses))
-                    step_lib.raise_if_failed(failed, int(self.t.numpy()))
-                info = plan.info(t_start, done - start, losses)
+            for end, info in plan.calls(loop, fed, self.t, chunks, self.reporting.is_print_point):
+                if end is None:  # a print point the call passed, as if printed live
+                    self.print_progress(info)
+                    continue
                 if end in plan.evaluate:
                     info["eval"] = self._evaluate(evaluate)
                 if end in plan.checkpoint:
@@ -535,26 +526,6 @@ class Inference:
         return self.reporting.summaries(self.t, condition)
 
     # -- Helpers of the lifecycle -------------------------------------------------
-
-    def _trace_config(self):
-        """What the compiled steps read when traced; `initialize` retraces them
-        when it changes. Objects enter by id (`initialize` holds them, so ids stay
-        unique), as do callable objective arguments.
-        """
-        objective_args = tuple(
-            id(v) if callable(v) else v
-            for v in (getattr(self, name) for name in self._objective_args)
-        )
-        return (
-            tuple(id(self.optimizers[g]) for g in self.groups),
-            id(self.reporting.writer),
-            tuple(tuple(id(v) for v in self.variables[g]) for g in self.groups),
-            self.n_print if self.reporting.writer is not None else None,
-            self.debug,
-            self.jit_compile,
-            self.ema_decay,
-            objective_args,
-        )
 
     def _check_variables(self, variables):
         expected = " or ".join(["None"] + [f'"{g}"' for g in self.groups])
