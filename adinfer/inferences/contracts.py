@@ -9,6 +9,7 @@ while the objective is built or traced, never per step.
 """
 
 import inspect
+import numbers
 
 import keras
 import tensorflow as tf
@@ -183,3 +184,44 @@ def takes_two_arguments(program):
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     required = [p for p in parameters if p.kind in positional and p.default is p.empty]
     return len(required) >= 2
+
+
+def latent_target(target):
+    """LatentInference's `target`: a nest of numeric tensors, or None."""
+
+    def convert(leaf):
+        try:
+            value = tf.convert_to_tensor(leaf)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"target must be a nest of arrays or tensors, got a {type(leaf).__name__}."
+            ) from None
+        if not (value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool):
+            raise TypeError(f"target must hold numbers, got dtype {value.dtype.name}.")
+        return value
+
+    return None if target is None else tf.nest.map_structure(convert, target)
+
+
+def latent_shape(z_shape, generator):
+    """LatentInference's `z_shape`: given, or the input shape of a Keras generator."""
+    if z_shape is None:
+        try:
+            inputs = generator.inputs if isinstance(generator, keras.Model) else None
+        except (AttributeError, ValueError):
+            inputs = None
+        shape = tuple(inputs[0].shape)[1:] if inputs and len(inputs) == 1 else (None,)
+        if any(d is None for d in shape):
+            raise ValueError(
+                "z_shape is needed: the generator is not a Keras model with one input of "
+                "known shape; pass z_shape, the shape of one latent code (e.g. [64])."
+            )
+        return [int(d) for d in shape]
+    if isinstance(z_shape, numbers.Integral) and not isinstance(z_shape, bool):
+        z_shape = [z_shape]
+    if not isinstance(z_shape, (list, tuple, tf.TensorShape)):
+        raise TypeError(f"z_shape must be a list of ints, got {type(z_shape).__name__}.")
+    z_shape = list(tf.TensorShape(z_shape).as_list())
+    if not z_shape or any(d is None or d < 1 for d in z_shape):
+        raise ValueError(f"z_shape must be a non-empty list of positive ints, got {z_shape}.")
+    return z_shape

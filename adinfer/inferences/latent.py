@@ -1,7 +1,6 @@
 """Latent-space optimisation through frozen networks (TF-GAN's latent GAN estimator)."""
 
 import collections
-import numbers
 import os
 
 import keras
@@ -10,6 +9,7 @@ import tensorflow as tf
 from adinfer import checkpoints, scopes, validate
 from adinfer import optimizers as optimizers_lib
 from adinfer.engine import state
+from adinfer.inferences import contracts
 from adinfer.inferences.inference import Inference
 
 LatentModel = collections.namedtuple(
@@ -119,8 +119,8 @@ class LatentInference(Inference):
         validate.boolean(warm_start, "warm_start")
         self.input_clip = validate.positive(input_clip, "input_clip")
         self.restore_from, self._restore_dir = checkpoints.resolve_weights(restore_from)
-        self._target = _as_target(target)
-        self.z_shape = _z_shape(z_shape, generator)
+        self._target = contracts.latent_target(target)
+        self.z_shape = contracts.latent_shape(z_shape, generator)
         batch_size = validate.integer(batch_size, "batch_size", allow_none=True)
         if batch_size is None:
             leaves = tf.nest.flatten(self._target)
@@ -320,44 +320,3 @@ class LatentInference(Inference):
                     f"z_initializer must return floating-point values, got {initial.dtype.name}."
                 )
         return self._project(initial)
-
-
-# -- Arguments ----------------------------------------------------------------------
-
-
-def _as_target(target):
-    def convert(leaf):
-        try:
-            value = tf.convert_to_tensor(leaf)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"target must be a nest of arrays or tensors, got a {type(leaf).__name__}."
-            ) from None
-        if not (value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool):
-            raise TypeError(f"target must hold numbers, got dtype {value.dtype.name}.")
-        return value
-
-    return None if target is None else tf.nest.map_structure(convert, target)
-
-
-def _z_shape(z_shape, generator):
-    if z_shape is None:
-        try:
-            inputs = generator.inputs if isinstance(generator, keras.Model) else None
-        except (AttributeError, ValueError):
-            inputs = None
-        shape = tuple(inputs[0].shape)[1:] if inputs and len(inputs) == 1 else (None,)
-        if any(d is None for d in shape):
-            raise ValueError(
-                "z_shape is needed: the generator is not a Keras model with one input of "
-                "known shape; pass z_shape, the shape of one latent code (e.g. [64])."
-            )
-        return [int(d) for d in shape]
-    if isinstance(z_shape, numbers.Integral) and not isinstance(z_shape, bool):
-        z_shape = [z_shape]
-    if not isinstance(z_shape, (list, tuple, tf.TensorShape)):
-        raise TypeError(f"z_shape must be a list of ints, got {type(z_shape).__name__}.")
-    z_shape = list(tf.TensorShape(z_shape).as_list())
-    if not z_shape or any(d is None or d < 1 for d in z_shape):
-        raise ValueError(f"z_shape must be a non-empty list of positive ints, got {z_shape}.")
-    return z_shape
