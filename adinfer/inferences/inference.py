@@ -82,15 +82,8 @@ class Inference:
           batch_size: examples per update drawn from arrays and unbatched datasets.
           seed: seed of the data shuffling.
         """
-        if data is not None and not isinstance(data, dict):
-            raise TypeError(
-                f"data must have type dict, {{model: observations}}, got {type(data).__name__}."
-            )
-        if data is not None and len(data) != 1:
-            raise ValueError(
-                "data must bind exactly one model to its observations, "
-                f"{{model: observations}}, got {len(data)} pairs."
-            )
+        if data is not None:
+            validate.binding(data, "data", "{model: observations}")
         batch_size = validate.integer(batch_size, "batch_size", allow_none=True)
         # The strategy whose scope the inference is built in, kept like a Keras
         # model keeps its own: every later call runs in it.
