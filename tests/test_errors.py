@@ -148,7 +148,7 @@ class ProgramBindingTest(ErrorTestCase):
             )
         with self.assertRaisesRegex(TypeError, "latent_vars must have type dict"):
             adinfer.ImplicitKLqp([1], discriminator=lambda x, z, b: x)
-        with self.assertRaisesRegex(ValueError, "data must bind exactly one model.*got 2 pairs"):
+        with self.assertRaisesRegex(ValueError, "data must hold exactly one pair.*got 2 pairs"):
             adinfer.ImplicitKLqp(
                 {}, data={nets.fake: x, nets.prior: x}, discriminator=lambda x, z, b: x
             )
