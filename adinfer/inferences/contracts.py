@@ -10,6 +10,7 @@ while the objective is built or traced, never per step.
 
 import inspect
 import numbers
+import os
 
 import keras
 import tensorflow as tf
@@ -225,3 +226,87 @@ def latent_shape(z_shape, generator):
     if not z_shape or any(d is None or d < 1 for d in z_shape):
         raise ValueError(f"z_shape must be a non-empty list of positive ints, got {z_shape}.")
     return z_shape
+
+
+def latent_initial(z_initializer, shape):
+    """LatentInference's initial z: TF-GAN's truncated normal, a Keras
+    initializer (or its name) or `fn(shape) -> tensor`, of `shape`, floating.
+    """
+    if z_initializer is None:
+        return tf.random.truncated_normal(shape)
+    if isinstance(z_initializer, str):
+        z_initializer = keras.initializers.get(z_initializer)
+    validate.function(
+        z_initializer, "z_initializer", "a Keras initializer or fn(shape) -> tensor", True
+    )
+    initial = tf.convert_to_tensor(z_initializer(shape))
+    if initial.shape.as_list() != shape:
+        raise ValueError(
+            f"z_initializer returned shape {initial.shape.as_list()}, but z has shape "
+            f"{shape} ([batch_size] + z_shape)."
+        )
+    if not initial.dtype.is_floating:
+        raise TypeError(
+            f"z_initializer must return floating-point values, got {initial.dtype.name}."
+        )
+    return initial
+
+
+def scalar_loss(loss, name):
+    """What a user's loss function (`name`) returned: a floating scalar tensor."""
+    try:
+        loss = tf.convert_to_tensor(loss)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must return a scalar tensor, got {type(loss).__name__}.") from None
+    if not loss.dtype.is_floating:
+        raise TypeError(f"{name} must return a floating-point scalar, got {loss.dtype.name}.")
+    if loss.shape.rank != 0:
+        raise ValueError(
+            f"{name} must return a scalar, got shape {loss.shape}; reduce it "
+            "(tf.reduce_mean, tf.reduce_sum)."
+        )
+    return loss
+
+
+def latent_checkpoint_dir(checkpoint_dir, restore_dir):
+    """LatentInference's `checkpoint_dir` is not the directory `restore_from` reads."""
+    if (
+        isinstance(checkpoint_dir, (str, os.PathLike))
+        and restore_dir is not None
+        and os.path.realpath(checkpoint_dir) == os.path.realpath(restore_dir)
+    ):
+        raise ValueError(
+            f"checkpoint_dir {os.fspath(checkpoint_dir)!r} is the directory restore_from "
+            "reads the trained networks from; write this training's checkpoints (z and "
+            "its optimizer) to another directory, so they never mix with or replace the "
+            "networks' own (TF-GAN's rule: the output directory is not ckpt_dir)."
+        )
+
+
+def fed_prior_binding(data, prior):
+    """BiGAN's data binding with Edward's fed prior `prior` (a placeholder):
+    `{decoder: (x_ph, prior)}`, the stream feeding (x, z) together; the data
+    must be a placeholder too, for the batches of z and x to match.
+    """
+    check_decoder_binding(data)
+    ((decoder, x_value),) = data.items()
+    if not data_lib.is_placeholder(x_value):
+        raise TypeError(
+            "latent_vars: the prior is a placeholder, fed at each update, so the data "
+            "must be fed too, data={decoder: x_ph}, for the batches of z and x to "
+            f"match; got a {type(x_value).__name__} as the data value."
+        )
+    return {decoder: (x_value, prior)}
+
+
+def check_joint_pairs(x_true, z_fake, x_fake, z_true):
+    """BiGAN's encoder and decoder outputs agree with the prior's draws and the
+    observed batch in dtype and non-batch shape.
+    """
+    check_like(
+        z_fake,
+        z_true,
+        "latent_vars: the encoder's output encoder(x)",
+        "the prior's draws (the key of latent_vars)",
+    )
+    check_like(x_fake, x_true, "data: the decoder's output decoder(z)", "the observed batch")

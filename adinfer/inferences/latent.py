@@ -1,7 +1,6 @@
 """Latent-space optimisation through frozen networks (TF-GAN's latent GAN estimator)."""
 
 import collections
-import os
 
 import keras
 import tensorflow as tf
@@ -130,7 +129,8 @@ class LatentInference(Inference):
         self._layers = scopes.find_layers(generator) + (
             scopes.find_layers(discriminator) if discriminator is not None else []
         )
-        self.z = tf.Variable(self._initial_z(z_initializer), name="z")
+        initial = contracts.latent_initial(z_initializer, [self.batch_size] + self.z_shape)
+        self.z = tf.Variable(self._project(initial), name="z")
         self.build()  # builds the networks; z_shape, target and loss_fn errors raise here
         if self.restore_from is not None and warm_start:
             model = generator if isinstance(generator, keras.Model) else None
@@ -190,20 +190,7 @@ class LatentInference(Inference):
                 f"target: loss_fn(model, target) failed with generated data of shape "
                 f"{getattr(x, 'shape', None)} and a target of shape {shapes}: {e}"
             ) from None
-        try:
-            loss = tf.convert_to_tensor(loss)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"loss_fn must return a scalar tensor, got {type(loss).__name__}."
-            ) from None
-        if not loss.dtype.is_floating:
-            raise TypeError(f"loss_fn must return a floating-point scalar, got {loss.dtype.name}.")
-        if loss.shape.rank != 0:
-            raise ValueError(
-                f"loss_fn must return a scalar, got shape {loss.shape}; reduce it "
-                "(tf.reduce_mean, tf.reduce_sum)."
-            )
-        return loss
+        return contracts.scalar_loss(loss, "loss_fn")
 
     def _frozen(self):
         """Puts back the networks' non-trainable variables (batch-norm
@@ -276,17 +263,7 @@ class LatentInference(Inference):
             optimizer_kwargs=optimizer_kwargs,
             keras_names=True,
         )
-        if (
-            isinstance(checkpoint_dir, (str, os.PathLike))
-            and self._restore_dir is not None
-            and os.path.realpath(checkpoint_dir) == os.path.realpath(self._restore_dir)
-        ):
-            raise ValueError(
-                f"checkpoint_dir {os.fspath(checkpoint_dir)!r} is the directory restore_from "
-                "reads the trained networks from; write this training's checkpoints (z and "
-                "its optimizer) to another directory, so they never mix with or replace the "
-                "networks' own (TF-GAN's rule: the output directory is not ckpt_dir)."
-            )
+        contracts.latent_checkpoint_dir(checkpoint_dir, self._restore_dir)
         Inference.initialize(
             self,
             n_iter=n_iter,
@@ -296,27 +273,3 @@ class LatentInference(Inference):
             checkpoint_dir=checkpoint_dir,
             **kwargs,
         )
-
-    def _initial_z(self, z_initializer):
-        shape = [self.batch_size] + self.z_shape
-        if z_initializer is None:
-            initial = tf.random.truncated_normal(shape)
-        else:
-            if isinstance(z_initializer, str):
-                z_initializer = keras.initializers.get(z_initializer)
-            if not callable(z_initializer):
-                raise TypeError(
-                    "z_initializer must be None, a Keras initializer or a callable "
-                    f"fn(shape) -> tensor, got {type(z_initializer).__name__}."
-                )
-            initial = tf.convert_to_tensor(z_initializer(shape))
-            if initial.shape.as_list() != shape:
-                raise ValueError(
-                    f"z_initializer returned shape {initial.shape.as_list()}, but z has shape "
-                    f"{shape} ([batch_size] + z_shape)."
-                )
-            if not initial.dtype.is_floating:
-                raise TypeError(
-                    f"z_initializer must return floating-point values, got {initial.dtype.name}."
-                )
-        return self._project(initial)
