@@ -7,6 +7,7 @@ from adinfer.data import Placeholder, placeholder
 from adinfer.distribute import replica_part
 from adinfer.inferences import (
     ACGANInference,
+    ALICEInference,
     BiGANInference,
     GANInference,
     ImplicitKLqp,
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACGANInference",
+    "ALICEInference",
     "BiGANInference",
     "GANInference",
     "ImplicitKLqp",

@@ -10,6 +10,7 @@ training functions', and exports them together. `map_in_batches` and
 """
 
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from adinfer import validate
 from adinfer.engine import state
@@ -100,3 +101,15 @@ def map_function(fn, spec, batch_size):
     return tf.function(
         lambda x: map_over(fn, x, batch_size), input_signature=signature, autograph=False
     )
+
+
+def mean_of(program):
+    """`program` giving the `mean()` of a TFP distribution it returns (its
+    output unchanged otherwise): what `encode(x, mean=True)` serves.
+    """
+
+    def mean(*args):
+        out = program(*args)
+        return out.mean() if isinstance(out, tfp.distributions.Distribution) else out
+
+    return mean

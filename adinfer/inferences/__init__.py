@@ -1,4 +1,5 @@
 from adinfer.inferences.acgan import ACGANInference
+from adinfer.inferences.alice import ALICEInference
 from adinfer.inferences.bigan import BiGANInference
 from adinfer.inferences.gan import GANInference
 from adinfer.inferences.implicit_klqp import ImplicitKLqp
@@ -9,6 +10,7 @@ from adinfer.inferences.wgan import WGANInference
 
 __all__ = [
     "ACGANInference",
+    "ALICEInference",
     "BiGANInference",
     "GANInference",
     "ImplicitKLqp",

@@ -1,8 +1,7 @@
 """Bidirectional GANs (Donahue et al., 2017; Dumoulin et al., 2017)."""
 
-import tensorflow as tf
-
 from adinfer import data as data_lib
+from adinfer import validate
 from adinfer.engine import serving
 from adinfer.inferences import contracts
 from adinfer.inferences.gan import GANInference, concat_outputs, pack
@@ -40,6 +39,9 @@ class BiGANInference(GANInference):
     and the data, `BiGANInference(latent_vars={z_ph: encoder}, data={decoder:
     x_ph}, discriminator=D)` takes z_true from `update(feed_dict={z_ph: z, x_ph:
     x})`; `export` then serves `encode` and `reconstruct` only.
+
+    `encode` and `reconstruct` sample a stochastic encoder (or decoder), or take
+    its mean (`mean=True`). ALICE's conditional-entropy terms: `ALICEInference`.
     """
 
     def __init__(self, latent_vars, data, discriminator, **kwargs):
@@ -56,17 +58,7 @@ class BiGANInference(GANInference):
         # Validate arguments.
         prior, encoder = contracts.check_latent_binding(latent_vars)
         self.fed_prior = data_lib.is_placeholder(prior)
-        bound = data
-        if self.fed_prior:  # Edward's fed prior: the stream feeds (x, z) together
-            self._check_data(data)
-            ((decoder, x_value),) = data.items()
-            if not data_lib.is_placeholder(x_value):
-                raise TypeError(
-                    "latent_vars: the prior is a placeholder, fed at each update, so the data "
-                    "must be fed too, data={decoder: x_ph}, for the batches of z and x to "
-                    f"match; got a {type(x_value).__name__} as the data value."
-                )
-            bound = {decoder: (x_value, prior)}
+        bound = contracts.fed_prior_binding(data, prior) if self.fed_prior else data
         super().__init__(bound, discriminator, **kwargs)
         self.data, self.latent_vars = data, latent_vars
         self.prior, self.encoder, self.decoder = prior, encoder, self.fake
@@ -76,21 +68,21 @@ class BiGANInference(GANInference):
     _check_discriminator = staticmethod(contracts.check_joint_discriminator)
 
     def objectives(self, x_true):
+        return self.joint_objectives(*self.pairs(x_true))
+
+    def pairs(self, x_true):
+        """`(x_true, z_fake, x_fake, z_true)`, the joint pairs of one batch."""
         if self.fed_prior:
             x_true, z_true = x_true
         else:
             z_true = self.call("Gen", self.prior, self.batch_size_of(x_true))
         x_fake = self.call("Gen", self.decoder, z_true)
         z_fake = self.call("Gen", self.encoder, x_true)
-        contracts.check_like(
-            z_fake,
-            z_true,
-            "latent_vars: the encoder's output encoder(x)",
-            "the prior's draws (the key of latent_vars)",
-        )
-        contracts.check_like(
-            x_fake, x_true, "data: the decoder's output decoder(z)", "the observed batch"
-        )
+        contracts.check_joint_pairs(x_true, z_fake, x_fake, z_true)
+        return x_true, z_fake, x_fake, z_true
+
+    def joint_objectives(self, x_true, z_fake, x_fake, z_true):
+        """BiGAN's `(loss, loss_d, d_outputs)` for the pairs of `pairs`."""
         # Edward's labels: (x_fake, z_true) is the critic's "real" side (R1's).
         pair_true = (pack(x_fake, self.pack), pack(z_true, self.pack))
         pair_fake = (pack(x_true, self.pack), pack(z_fake, self.pack))
@@ -107,16 +99,19 @@ class BiGANInference(GANInference):
 
     # -- Serving ----------------------------------------------------------------------
 
-    def encode(self, x, ema=True):
-        """`encoder(x)` for a batch of observations `x`, as a NumPy array,
-        computed in batches of `batch_size` (256 without one); with the averaged
-        weights when kept (`initialize(ema_decay=...)`) unless `ema=False`.
+    def encode(self, x, ema=True, mean=False):
+        """`encoder(x)` for observations `x`, as a NumPy array, in batches of
+        `batch_size` (256 without one); with the averaged weights when kept
+        (`initialize(ema_decay=...)`) unless `ema=False`. An encoder returning
+        a TFP distribution is sampled, or gives its `mean()` with `mean=True`.
         """
-        return self._map("encode", x, ema)
+        return self._map("encode_mean" if mean else "encode", x, ema, mean)
 
-    def reconstruct(self, x, ema=True):
-        """`decoder(encoder(x))` for observations `x`, as a NumPy array."""
-        return self._map("reconstruct", x, ema)
+    def reconstruct(self, x, ema=True, mean=False):
+        """`decoder(encoder(x))` for observations `x`, as a NumPy array; with
+        `mean=True` the means of a stochastic encoder and decoder, not samples.
+        """
+        return self._map("reconstruct_mean" if mean else "reconstruct", x, ema, mean)
 
     def _check_sampling(self):
         if self.fed_prior:
@@ -129,22 +124,25 @@ class BiGANInference(GANInference):
         self._check_sampling()
         return self.call("Gen", self.decoder, self.call("Gen", self.prior, n))
 
-    def _map(self, name, x, ema):
-        spec = self._x_spec()
-        x = tf.convert_to_tensor(x, spec.dtype)
-        if not spec.shape[1:].is_compatible_with(x.shape[1:]) or x.shape.rank != spec.shape.rank:
-            raise ValueError(f"x must have shape [n] + {spec.shape[1:]}, got {x.shape}.")
+    def _map(self, name, x, ema, mean):
+        validate.boolean(mean, "mean")
+        x = contracts.observations(x, self._x_spec())
         return self.serving.function(name, ema)(x).numpy()
 
     def _x_spec(self):
         return self.stream.spec[0] if self.fed_prior else self.stream.spec
 
     def serving_functions(self):
+        """`sample(n)` (not with a fed prior), `encode(x)`, `reconstruct(x)`, and
+        `encode_mean(x)`, `reconstruct_mean(x)` from distributions' means.
+        """
         functions = {} if self.fed_prior else super().serving_functions()
         self.build()
         batch, spec = self.batch_size or 256, self._x_spec()
-        encode = lambda x: self.call("Gen", self.encoder, x)
-        functions["encode"] = serving.map_function(encode, spec, batch)
-        reconstruct = lambda x: self.call("Gen", self.decoder, encode(x))
-        functions["reconstruct"] = serving.map_function(reconstruct, spec, batch)
+        for suffix, take in (("", lambda program: program), ("_mean", serving.mean_of)):
+            encoder, decoder = take(self.encoder), take(self.decoder)
+            encode = lambda x, e=encoder: self.call("Gen", e, x)
+            reconstruct = lambda x, e=encode, d=decoder: self.call("Gen", d, e(x))
+            functions["encode" + suffix] = serving.map_function(encode, spec, batch)
+            functions["reconstruct" + suffix] = serving.map_function(reconstruct, spec, batch)
         return functions
