@@ -1,6 +1,13 @@
 """Generator EMA: moving averages of the "Gen" variables, and calls that use them.
 
-    w̄ ← d · w̄ + (1 − d) · w        after each "Gen" update, inside the compiled step
+    w̄ ← d_t · w̄ + (1 − d_t) · w        after each "Gen" update, inside the compiled step
+    d_t = d,  or with warm-up  d_t = min(d, (1 + t) / (10 + t))
+
+where t is the number of that update (1 for an inference's first, as `update()`
+returns it). The warm-up is `tf.train.ExponentialMovingAverage(decay,
+num_updates=t)`'s: early averages follow the weights closely, so a short run's
+average is not dominated by the initial weights (without it, they still weigh
+d^k after k "Gen" updates).
 
 The averages are kept beside the trained weights, which they never overwrite:
 Keras's `optimizer(use_ema=True)` instead copies its averages into the weights
@@ -19,8 +26,10 @@ from adinfer import scopes
 class Averages:
     """The moving averages of one inference's "Gen" variables."""
 
-    def __init__(self):
+    def __init__(self, t):
+        self.t = t  # the inference's update counter (the warm-up's t)
         self.decay = None  # d, or None when no averages are kept
+        self.warmup = False
         self._averages, self._key = [], None
 
     def of(self, trained):
@@ -49,9 +58,17 @@ class Averages:
             average.assign(v)
 
     def update(self, trained):
-        """The in-graph EMA step, after a "Gen" update."""
-        for v, average in self.pairs(trained):
-            average.assign(self.decay * average + (1.0 - self.decay) * v)
+        """The in-graph EMA step, after a "Gen" update (`t` already counts it)."""
+        pairs = self.pairs(trained)
+        if not pairs:
+            return
+        decay = tf.constant(self.decay, tf.float64)
+        if self.warmup:
+            t = tf.cast(self.t.read_value(), tf.float64)
+            decay = tf.minimum(decay, (1.0 + t) / (10.0 + t))
+        for v, average in pairs:
+            d = tf.cast(decay, average.dtype)
+            average.assign(d * average + (1.0 - d) * v)
 
     def swapped(self, fn, trained, use=True):
         """`fn` (a `tf.function` with an input signature) run with the averages

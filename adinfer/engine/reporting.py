@@ -5,16 +5,44 @@ writes its own (t = 1 and every `n_print`): `loss`, `loss/discriminative`, the
 histogram `discriminator_outputs` and `gradient_norm/<group>` (Edward's tags),
 plus whatever an objective `record`s and `eval/<name>` for evaluations. The
 progress bar is Keras's `Progbar` with Edward's `Gen Loss` / `Disc Loss`.
+
+adinfer's messages go through Python's `logging`, logger "adinfer": INFO for
+resume, interrupt, stop and export, WARNING for what the user should act on.
+While the application configures no logging (the root logger has no handler)
+they are shown on stderr, as TensorFlow's logger does; once it does, they go
+to its handlers only. `logging.getLogger("adinfer").setLevel(logging.WARNING)`
+silences the INFO messages; `n_print=0` the progress bar.
 """
 
 import contextlib
 import datetime
+import logging
 import os
 import shutil
+import sys
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+logger = logging.getLogger("adinfer")
+
+
+class UnconfiguredHandler(logging.StreamHandler):
+    """Writes to stderr only while the root logger has no handler."""
+
+    def emit(self, record):
+        if not logging.getLogger().handlers:
+            self.stream = sys.stderr  # the current one (a test may replace it)
+            super().emit(record)
+
+
+if not logger.handlers:
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    handler = UnconfiguredHandler()
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logger.addHandler(handler)
 
 
 class Reporting:

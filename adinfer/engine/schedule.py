@@ -8,12 +8,62 @@ anyway, as each call records the losses of every iteration it runs
 (`ChunkSizer`).
 """
 
+import collections
 import contextlib
 import time
 
 import tensorflow as tf
 
+from adinfer import validate
 from adinfer.engine import step
+
+
+class GANTrainSteps(
+    collections.namedtuple("GANTrainSteps", ["generator_train_steps", "discriminator_train_steps"])
+):
+    """TF-GAN's `GANTrainSteps`: one iteration of `run(train_steps=...)` makes
+    `discriminator_train_steps` "Disc" updates, then `generator_train_steps`
+    "Gen" updates, each on its own batch; `t` counts every update, so an
+    iteration moves `t` by their sum. `n_critic=k` is `GANTrainSteps(1, k)`.
+
+    TF-GAN's sequential hooks run the generator's steps first; here the
+    discriminator's come first, as in `n_critic` (and ALICE's schedule: one
+    discriminator step, then several generator steps).
+    """
+
+    __slots__ = ()
+
+
+def train_steps(n_critic, steps, inference_name, groups):
+    """`run()`'s update schedule from its `n_critic` and `train_steps`
+    arguments: None (simultaneous updates) or a checked `GANTrainSteps`.
+    """
+    n_critic = validate.integer(n_critic, "n_critic", allow_none=True)
+    if steps is not None:
+        if not isinstance(steps, tuple) or len(steps) != 2:
+            validate.fail(
+                TypeError,
+                "train_steps",
+                "adinfer.GANTrainSteps(generator_train_steps, discriminator_train_steps) or None",
+                steps,
+            )
+        if n_critic is not None:
+            raise ValueError("give n_critic or train_steps, not both.")
+        steps = GANTrainSteps(
+            *(
+                validate.integer(k, f"train_steps.{name}")
+                for k, name in zip(steps, GANTrainSteps._fields)
+            )
+        )
+    elif n_critic is not None:
+        steps = GANTrainSteps(1, n_critic)
+    if steps is not None and "Disc" not in groups:
+        argument = f"n_critic={n_critic!r}" if n_critic is not None else f"train_steps={steps}"
+        raise ValueError(
+            f'{argument}: {inference_name} has no "Disc" group to update; leave n_critic and '
+            "train_steps None."
+        )
+    return steps
 
 
 class Schedule:
@@ -21,17 +71,18 @@ class Schedule:
 
     Args:
       n_iter: iterations of the run.
-      n_critic: None (one simultaneous update per iteration) or k ("Disc" k
-        times, then "Gen": k + 1 updates per iteration).
+      steps: None (one simultaneous update per iteration) or `GANTrainSteps`
+        (its discriminator steps, then its generator steps: their sum of
+        updates per iteration).
       evaluate_every: iterations between evaluations (None: none).
       checkpoint_every: updates between checkpoints (None: at the end only),
         rounded up to whole iterations.
       checkpointing: whether checkpoints are written at all.
     """
 
-    def __init__(self, n_iter, n_critic, evaluate_every, checkpoint_every, checkpointing):
+    def __init__(self, n_iter, steps, evaluate_every, checkpoint_every, checkpointing):
         self.n_iter = n_iter
-        self.updates_per_iteration = upi = 1 if n_critic is None else n_critic + 1
+        self.updates_per_iteration = upi = 1 if steps is None else sum(steps)
         every = lambda k: set(range(k, n_iter + 1, k)) if k else set()
         self.evaluate = every(evaluate_every) | ({n_iter} if evaluate_every else set())
         saved = {n_iter}

@@ -31,8 +31,9 @@ class Trainer:
 
     def __init__(self, inference):
         self.inference = inference
-        self.compiled = {}  # ("update", variables) / ("run", n_critic) -> function
+        self.compiled = {}  # ("update", variables) / ("run", train steps) -> function
         self.traced_config = None
+        self.tapes = {}  # group -> (persistent tape, variables) while an objective is traced
 
     def configuration(self):
         """What the compiled steps read when traced; `initialize` retraces them
@@ -53,6 +54,7 @@ class Trainer:
             inference.debug,
             inference.jit_compile,
             inference.ema_decay,
+            inference.averaging.warmup,
             objective_args,
         )
 
@@ -79,12 +81,14 @@ class Trainer:
                 ).get_concrete_function()
         return step
 
-    def loop_function(self, n_critic):
-        """`loop(n, *fed) -> (t, losses [n, 2], failed)`: n iterations of `run`."""
-        loop = self.compiled.get(("run", n_critic))
+    def loop_function(self, steps):
+        """`loop(n, *fed) -> (t, losses [n, 2], failed)`: n iterations of `run`
+        (`steps`: None or a `GANTrainSteps`).
+        """
+        loop = self.compiled.get(("run", steps))
         if loop is None:
-            loop = self.compiled["run", n_critic] = tf.function(
-                lambda n, *fed: self.loop(n, n_critic, fed),
+            loop = self.compiled["run", steps] = tf.function(
+                lambda n, *fed: self.loop(n, steps, fed),
                 input_signature=(tf.TensorSpec([], tf.int32),)
                 + self.inference.stream.input_signature,
                 autograph=False,
@@ -93,7 +97,7 @@ class Trainer:
 
     # -- Inside the compiled functions ---------------------------------------------
 
-    def loop(self, n, n_critic, fed):
+    def loop(self, n, steps, fed):
         """`n` iterations in one compiled call (a `tf.while_loop`), stopping
         after the first update that failed. Returns `t`, the losses of every
         iteration (`[n, 2]`: what the progress bar shows at any print point the
@@ -102,12 +106,13 @@ class Trainer:
         inference = self.inference
 
         def iteration():
-            if n_critic is None:
+            if steps is None:
                 return self.step(inference.groups, fed)
-            failed = 0
-            for _ in range(n_critic):
+            failed = 0  # the iteration's losses: those of each group's last step
+            for _ in range(steps.discriminator_train_steps):
                 _, _, loss_d, failed = self.step(("Disc",), fed, failed)
-            t, loss, _, failed = self.step(("Gen",), fed, failed)
+            for _ in range(steps.generator_train_steps):
+                t, loss, _, failed = self.step(("Gen",), fed, failed)
             return t, loss, loss_d, failed
 
         def body(i, t, failed, losses):
@@ -214,14 +219,22 @@ class Trainer:
         if inference.debug:
             x_true = inference.stream.checked(x_true)
         raw = {g: [scopes.raw_variable(v) for v in inference.variables[g]] for g in groups}
-        tapes = {g: tf.GradientTape(watch_accessed_variables=False) for g in groups}
+        persistent = inference.persistent_tapes
+        tapes = {
+            g: tf.GradientTape(persistent=g in persistent, watch_accessed_variables=False)
+            for g in groups
+        }
         optimizers = inference.optimizers
         with contextlib.ExitStack() as stack:
             for g in groups:
                 stack.enter_context(tapes[g]).watch(raw[g])
-            loss, loss_d, d_outputs = inference.grouping.forward(
-                inference.objectives, x_true, inference.variables
-            )
+            self.tapes = {g: (tapes[g], raw[g]) for g in groups if g in persistent}
+            try:
+                loss, loss_d, d_outputs = inference.grouping.forward(
+                    inference.objectives, x_true, inference.variables
+                )
+            finally:
+                self.tapes = {}
             count = inference.replicas.count
             if count > 1:
                 loss, loss_d = loss / count, loss_d / count
