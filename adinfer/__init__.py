@@ -5,6 +5,7 @@ GAN inferences and of TF-GAN.
 from adinfer import augment, datasets, distribute, layers, losses, metrics
 from adinfer.data import Placeholder, placeholder
 from adinfer.distribute import replica_part
+from adinfer.engine.schedule import GANTrainSteps
 from adinfer.inferences import (
     ACGANInference,
     ALICEInference,
@@ -25,6 +26,7 @@ __all__ = [
     "ACGANInference",
     "ALICEInference",
     "BiGANInference",
+    "GANTrainSteps",
     "GANInference",
     "ImplicitKLqp",
     "InfoGANInference",

@@ -8,7 +8,7 @@ import tensorflow as tf
 from adinfer import data as data_lib
 from adinfer import distribute, validate
 from adinfer import optimizers as optimizers_lib
-from adinfer.engine import averages, checkpointing, groups, reporting, schedule, serving, state
+from adinfer.engine import averages, checkpointing, groups, loop, reporting, schedule, serving
 from adinfer.engine import step as step_lib
 from adinfer.engine.step import NonFiniteError
 
@@ -98,13 +98,14 @@ class Inference:
         self.t = tf.Variable(0, dtype=tf.int64, trainable=False, name="t")
         self.grouping = groups.Groups()
         self.trainer = step_lib.Trainer(self)
-        self.averaging = averages.Averages()
+        self.averaging = averages.Averages(self.t)
         self.checkpointing = checkpointing.Checkpointing(self)
         self.serving = serving.Serving(self)
         self.reporting = reporting.Reporting(replicas)
         self.variables, self.optimizers = {}, {}
         self.debug = self.jit_compile = False
         self._initialized = False
+        self.stop_training, self.history = False, None  # as a Keras model's, for callbacks
         self._state_variables = None
         self._loss_scale_wrappers = {}
 
@@ -204,6 +205,7 @@ class Inference:
         max_to_keep=5,
         warm_start_from=None,
         ema_decay=None,
+        ema_warmup=False,
     ):
         """Prepares training: variable groups, optimizers, the compiled steps.
 
@@ -240,12 +242,14 @@ class Inference:
             network variables are copied in (not its optimizers or `t`); ignored
             when `checkpoint_dir` already holds a checkpoint, as in TF Estimators.
           ema_decay: d in (0, 1) to keep an exponential moving average of every
-            "Gen" variable, w̄ ← d·w̄ + (1 − d)·w after each "Gen" update
-            (starting from the weights at `initialize`, with no warm-up: after k
-            updates the initial weights still weigh d^k in the average, so pick
-            d with d^k small, e.g. 0.999 for 5,000 updates or more); `sample`,
-            `encode`, `reconstruct`, `export` and `run`'s evaluation then use the
-            averaged weights (`ema=False` for the raw ones). See `averages`.
+            "Gen" variable, w̄ ← d·w̄ + (1 − d)·w after each "Gen" update,
+            starting from the weights at `initialize`; `sample`, `encode`,
+            `reconstruct`, `export` and `run`'s evaluation then use the averaged
+            weights (`ema=False` for the raw ones). See `adinfer.engine.averages`.
+          ema_warmup: use d_t = min(d, (1 + t) / (10 + t)) at update t
+            (`tf.train.ExponentialMovingAverage`'s `num_updates`), so that a
+            short run's average does not keep the initial weights (which
+            without it still weigh d^k after k "Gen" updates).
         """
         # Validate arguments: nothing changes before every one has passed.
         n_iter = validate.integer(n_iter, "n_iter", minimum=0)
@@ -265,6 +269,7 @@ class Inference:
         ema_decay = validate.number(
             ema_decay, "ema_decay", low=0, high=1, low_open=True, high_open=True, allow_none=True
         )
+        ema_warmup = validate.boolean(ema_warmup, "ema_warmup")
         arguments = {"Gen": (optimizer, var_list), "Disc": (optimizer_d, var_list_d)}
         optimizers = {
             g: optimizers_lib.loss_scaled(
@@ -283,7 +288,7 @@ class Inference:
         for group, opt in optimizers.items():
             if not opt.built:
                 opt.build(variables[group])
-        self.averaging.decay = ema_decay
+        self.averaging.decay, self.averaging.warmup = ema_decay, ema_warmup
         self.averaging.start(variables["Gen"])
         self.t.assign(0)
         self.reporting.open(
@@ -327,13 +332,22 @@ class Inference:
         return {"t": t, "loss": loss, "loss_d": loss_d}
 
     @in_strategy
-    def run(self, n_critic=None, feed_dict=None, evaluate=None, evaluate_every=None, **kwargs):
+    def run(
+        self,
+        n_critic=None,
+        feed_dict=None,
+        evaluate=None,
+        evaluate_every=None,
+        callbacks=None,
+        train_steps=None,
+        **kwargs,
+    ):
         """Edward's `run`: `initialize(**kwargs)`, `n_iter` iterations with
-        progress, `finalize()`.
+        progress, `finalize()`; returns the run's `History`, as Keras's `fit`.
 
         With a `checkpoint_dir` that holds a checkpoint, the run resumes from it
-        and continues until `t` reaches the run's total (`n_iter` iterations of
-        `n_critic + 1` updates each), not `n_iter` more.
+        and continues until `t` reaches the run's total (`n_iter` iterations),
+        not `n_iter` more.
 
         Args:
           n_critic: None for simultaneous updates of both groups; k for k "Disc"
@@ -346,56 +360,43 @@ class Inference:
             are put back afterwards, so evaluation never changes the trajectory.
           evaluate_every: iterations between evaluations; `max(1, n_iter // 10)`
             by default.
+          callbacks: Keras callbacks, with the inference as their `model`, run
+            between compiled calls (where and why: `adinfer.engine.loop`).
+            Tried and working: `CSVLogger`, `EarlyStopping` (on `loss`, `loss_d`
+            or `eval/<name>` with `mode`), `LambdaCallback`, `TerminateOnNaN`
+            (adinfer's guard raises at the same iteration) and any callback
+            that reads `logs` or sets `model.stop_training`. Not applicable,
+            needing a Keras `Model`: `ModelCheckpoint` and `BackupAndRestore`
+            (use `checkpoint_dir`), `TensorBoard` (`logdir`),
+            `LearningRateScheduler` and `ReduceLROnPlateau` (a learning-rate
+            schedule in the optimizer), `EarlyStopping(restore_best_weights=True)`.
+          train_steps: `adinfer.GANTrainSteps(generator_train_steps=m,
+            discriminator_train_steps=k)`, TF-GAN's: k "Disc" updates, then m
+            "Gen" updates per iteration; `n_critic=k` is `GANTrainSteps(1, k)`.
           **kwargs: passed to `initialize`.
+
+        Returns:
+          A `keras.callbacks.History`: `history.history["loss"]`, `["loss_d"]`,
+          `["t"]` and `["eval/<name>"]` of every iteration in `history.epoch`
+          (see `adinfer.engine.loop.History`); also `inference.history`.
 
         Raises:
           NonFiniteError: an update's objective or gradients were not finite; the
             run stopped before it, leaving the weights (and, with checkpoints,
             the newest checkpoint) at the last finite state.
         """
-        n_critic = validate.integer(n_critic, "n_critic", allow_none=True)
-        if n_critic is not None and "Disc" not in self.groups:
-            raise ValueError(
-                f'n_critic={n_critic!r}: {type(self).__name__} has no "Disc" group to '
-                "update; leave n_critic None."
-            )
+        steps = schedule.train_steps(n_critic, train_steps, type(self).__name__, self.groups)
         evaluate_every = validate.integer(evaluate_every, "evaluate_every", allow_none=True)
         validate.function(evaluate, "evaluate", "fn(inference) -> {name: scalar}", allow_none=True)
+        callbacks = loop.checked_callbacks(callbacks)
         fed = self.stream.feed_args(feed_dict)
         self.initialize(**kwargs)
-        loop = self.trainer.loop_function(n_critic)
+        every = evaluate and (evaluate_every or max(1, self.n_iter // 10))
+        manager = self.checkpointing.manager
         plan = schedule.Schedule(
-            self.n_iter,
-            n_critic,
-            evaluate and (evaluate_every or max(1, self.n_iter // 10)),
-            self.checkpoint_every,
-            self.checkpointing.manager is not None,
+            self.n_iter, steps, every, self.checkpoint_every, manager is not None
         )
-        done = plan.iterations_done(int(self.t.numpy()))
-        if done and self.n_print:  # a resumed run
-            self.progbar.update(min(done, self.progbar.target))
-        # Workers must call the same loops (their collectives pair up), so with
-        # several the lengths grow by a fixed rule, not by each one's clock.
-        chunks = schedule.ChunkSizer(self.steps_per_execution, self.replicas.workers == 1)
-        try:
-            for end, info in plan.calls(loop, fed, self.t, chunks, self.reporting.is_print_point):
-                if end is None:  # a print point the call passed, as if printed live
-                    self.print_progress(info)
-                    continue
-                if end in plan.evaluate:
-                    info["eval"] = self._evaluate(evaluate)
-                if end in plan.checkpoint:
-                    self.save()
-                self.print_progress(info)
-        except KeyboardInterrupt:
-            if self.checkpointing.manager is not None:
-                print(
-                    f"adinfer: interrupted at t={int(self.t.numpy())}; saved {self.save()}",
-                    flush=True,
-                )
-            raise
-        finally:
-            self.finalize()
+        return loop.fit(self, plan, self.trainer.loop_function(steps), fed, evaluate, callbacks)
 
     def print_progress(self, info):
         """Updates the progress bar with `Gen Loss` and `Disc Loss` when the step
@@ -496,9 +497,12 @@ class Inference:
         self._check_variables(variables)
         return self.trainer.update_function(variables)
 
-    def run_function(self, n_critic=None):
-        """The compiled loop of `run(n_critic=...)`: `(n, *fed) -> (t, losses, failed)`."""
-        return self.trainer.loop_function(n_critic)
+    def run_function(self, n_critic=None, train_steps=None):
+        """The compiled loop of `run(n_critic=..., train_steps=...)`:
+        `(n, *fed) -> (t, losses, failed)`.
+        """
+        steps = schedule.train_steps(n_critic, train_steps, type(self).__name__, self.groups)
+        return self.trainer.loop_function(steps)
 
     def compiled_functions(self):
         """`{key: function}` of the training functions compiled so far (a copy)."""
@@ -526,13 +530,3 @@ class Inference:
             validate.fail(TypeError, "variables", expected, variables)
         if variables is not None and variables not in self.groups:
             validate.fail(ValueError, "variables", expected, variables)
-
-    def _evaluate(self, evaluate):
-        """Runs `evaluate(self)` with the averaged weights (when kept), putting
-        back every state variable it touches.
-        """
-        with state.kept(self.state_variables):
-            for v, average in self.averaging.pairs(self.variables["Gen"]):
-                v.assign(average)
-            results = evaluate(self)
-        return self.reporting.write_evaluation(int(self.t.numpy()), results)
