@@ -7,6 +7,7 @@ objects (`t`, `networks`, `variables`, `state`, `optimizer`, `optimizer_d`,
 only the chief's files are kept.
 """
 
+import logging
 import os
 import shutil
 
@@ -16,6 +17,8 @@ from adinfer import checkpoints, scopes, validate
 from adinfer.engine import state
 
 OPTIMIZER_ARGUMENT = {"Gen": "optimizer", "Disc": "optimizer_d"}
+
+logger = logging.getLogger("adinfer")
 
 
 def check_arguments(checkpoint_dir, checkpoint_every, max_to_keep, warm_start_from):
@@ -111,7 +114,9 @@ class Checkpointing:
             except AssertionError:
                 note = " (the data position was saved with another number of workers: not restored)"
         t = int(self.inference.t.numpy())
-        print(f"adinfer: resumed from {newest} at t={t}{note}", flush=True)
+        logger.log(
+            logging.WARNING if note else logging.INFO, "resumed from %s at t=%d%s", newest, t, note
+        )
 
     def save(self):
         """See `Inference.save`."""

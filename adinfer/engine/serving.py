@@ -9,6 +9,8 @@ training functions', and exports them together. `map_in_batches` and
 `tf.while_loop`, so memory does not grow with n.
 """
 
+import logging
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -51,6 +53,7 @@ class Serving:
             captured += fn.get_concrete_function().variables
         module.captured_variables = state.unique(captured)
         tf.saved_model.save(module, path)
+        logging.getLogger("adinfer").info("exported a SavedModel to %s", path)
         return path
 
 
