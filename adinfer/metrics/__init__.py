@@ -33,7 +33,8 @@ Return conventions:
 * :func:`sample_and_run` returns the concatenated outputs of ``fn`` with
   ``fn``'s structure (``tf.Tensor`` leaves stay tensors, NumPy leaves stay
   arrays), or None when ``fn`` returns None.
-* :func:`image_grid` returns a NumPy array; :func:`inception_features` and
+* :func:`image_grid` and :func:`to_uint8` return NumPy arrays,
+  :func:`save_image_grid` the path of the PNG it wrote; :func:`inception_features` and
   :func:`inception_inputs` float32 tensors.
 
 Bad input raises ``TypeError`` (wrong type / dtype) or ``ValueError`` (wrong
@@ -51,6 +52,7 @@ from adinfer.metrics.frechet import (
     frechet_distance,
     frechet_distance_from_samples,
 )
+from adinfer.metrics.image_files import save_image_grid, to_uint8
 from adinfer.metrics.images import image_grid
 from adinfer.metrics.inception import inception_features, inception_inputs
 from adinfer.metrics.kernel import KernelDistance, kernel_distance
@@ -86,4 +88,6 @@ __all__ = [
     "mode_coverage",
     "sample_and_run",
     "image_grid",
+    "to_uint8",
+    "save_image_grid",
 ]
