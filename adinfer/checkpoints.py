@@ -19,8 +19,14 @@ An inference's checkpoint holds, as named objects:
 
 A checkpoint's `networks` can also be read on their own, into networks built
 alike (`networks_in`, `restore_network`).
+
+A run's directory is read defensively (`candidates`, `damage`): its state file
+(`checkpoint`) names the newest checkpoint; one whose files do not read back
+whole (truncated, zeroed, a file missing) is skipped for the one before it,
+and a state file that cannot be parsed is an error, never a fresh start.
 """
 
+import glob
 import os
 import re
 
@@ -41,6 +47,80 @@ def latest(path):
     if tf.io.gfile.exists(path + ".index"):
         return path
     return None
+
+
+STATE_FILE = "checkpoint"  # CheckpointManager's state file, in the directory
+
+
+def number(path):
+    """N of a checkpoint prefix `.../ckpt-N` (-1 for another name)."""
+    match = re.search(r"-(\d+)$", os.fspath(path))
+    return int(match.group(1)) if match else -1
+
+
+def prefixes(directory, name="ckpt"):
+    """The checkpoint prefixes `directory/name-N` whose files are present (an
+    index or a data shard), newest first.
+    """
+    found = set()
+    for file in glob.glob(os.path.join(glob.escape(directory), f"{name}-*")):
+        match = re.fullmatch(
+            rf"({re.escape(name)}-\d+)\.(index|data-\d+-of-\d+)", os.path.basename(file)
+        )
+        if match:
+            found.add(os.path.join(directory, match.group(1)))
+    return sorted(found, key=number, reverse=True)
+
+
+def files_of(prefix):
+    """The files of the checkpoint `prefix` (index and data shards)."""
+    return sorted(
+        glob.glob(glob.escape(prefix) + ".index") + glob.glob(glob.escape(prefix) + ".data-*")
+    )
+
+
+def damage(path):
+    """None when every tensor of the checkpoint `path` reads back (TensorFlow
+    verifies each one's checksum); else why not, in a line.
+    """
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for key, dtype in reader.get_variable_to_dtype_map().items():
+            if dtype != tf.variant:  # a data iterator's state is not read back alone
+                reader.get_tensor(key)
+    except (tf.errors.OpError, IndexError, ValueError, RuntimeError, OSError) as e:
+        reason = (getattr(e, "message", None) or str(e) or type(e).__name__).strip()
+        return reason.splitlines()[0][:200]
+    return None
+
+
+def candidates(directory, argument):
+    """The checkpoints of a run's `directory` to resume from, newest first: the
+    ones its state file lists, then older ones present but not listed (all that
+    are present when there is no state file). A ValueError naming the state
+    file when it exists but cannot be parsed, with the checkpoints found.
+    """
+    found = prefixes(directory)
+    state_file = os.path.join(directory, STATE_FILE)
+    if not os.path.exists(state_file):
+        return found
+    try:
+        state = tf.train.get_checkpoint_state(directory)
+    except (ValueError, tf.errors.OpError):
+        state = None
+    if state is None or not state.model_checkpoint_path:
+        names = [os.path.basename(p) for p in found]
+        raise ValueError(
+            f"{argument}: its state file {state_file!r} cannot be read (it is empty or not "
+            f"a checkpoint state); the checkpoints found: {names or 'none'}. Nothing was "
+            "changed. Delete the state file to resume from the newest intact checkpoint "
+            "found, or move the directory's files away to start afresh."
+        )
+    listed = [state.model_checkpoint_path, *reversed(state.all_model_checkpoint_paths)]
+    listed = list(dict.fromkeys(os.path.normpath(p) for p in listed))
+    newest = number(listed[0])
+    older = [p for p in found if os.path.normpath(p) not in listed and number(p) <= newest]
+    return listed + older
 
 
 def resolve(path, argument):

@@ -126,9 +126,14 @@ def one_hot_labels(labels, logits, labels_name="labels", logits_name="logits"):
 
 def _checked_number(value, name, check, **bounds):
     """A Python or NumPy number checked by `check` (a function of
-    `adinfer.validate`) and returned as a float; tensors and arrays unchecked.
+    `adinfer.validate`) and returned as a float; a scalar array or eager tensor
+    is checked by its value and returned as it is; a symbolic tensor unchecked.
     """
     if tf.is_tensor(value) or isinstance(value, np.ndarray):
+        if isinstance(value, np.ndarray) or hasattr(value, "numpy"):
+            array = np.asarray(value)
+            if array.size == 1 and np.issubdtype(array.dtype, np.number):
+                check(float(array.reshape(())), name, **bounds)
         return value
     return check(value, name, **bounds)
 
@@ -262,6 +267,7 @@ def least_squares_generator_loss(d_real, d_fake, *, real_label=1.0):
     """
     del d_real  # Unused.
     d_fake = floating_tensor(d_fake, "d_fake")
+    real_label = _checked_number(real_label, "real_label", validate.number)
     return 0.5 * _mean(tf.square(d_fake - _as(real_label, d_fake.dtype)))
 
 
@@ -272,6 +278,8 @@ def least_squares_discriminator_loss(d_real, d_fake, *, real_label=1.0, fake_lab
     Mao et al. (2017), "Least Squares Generative Adversarial Networks".
     """
     d_real, d_fake = _pair(d_real, d_fake)
+    real_label = _checked_number(real_label, "real_label", validate.number)
+    fake_label = _checked_number(fake_label, "fake_label", validate.number)
     a = _as(real_label, d_real.dtype)
     b = _as(fake_label, d_real.dtype)
     return 0.5 * _mean(tf.square(d_real - a)) + 0.5 * _mean(tf.square(d_fake - b))

@@ -42,7 +42,7 @@ def build(
     if isinstance(optimizer, str):
         return _named(optimizer, argument, learning_rate, optimizer_kwargs, keras_names)
     if isinstance(optimizer, keras.optimizers.Optimizer):
-        return optimizer
+        return validate.learning_rate(optimizer, argument)
     if isinstance(optimizer, type) and issubclass(optimizer, keras.optimizers.Optimizer):
         raise TypeError(
             f"{argument} must be a keras.optimizers.Optimizer instance, got the class "
@@ -72,9 +72,10 @@ def _named(name, argument, learning_rate, optimizer_kwargs, keras_names):
     kwargs = {"learning_rate": 0.01 if learning_rate is None else learning_rate}
     kwargs.update(defaults, **(optimizer_kwargs or {}))
     try:
-        return cls(**kwargs)
+        optimizer = cls(**kwargs)
     except (TypeError, ValueError) as e:
         raise TypeError(f"optimizer_kwargs do not fit {cls.__name__}: {e}") from None
+    return validate.learning_rate(optimizer, argument)
 
 
 def loss_scaled(optimizer, wrappers):

@@ -189,3 +189,22 @@ def finite(value, name):
             f"at index {first}: {value[first]}; it must be finite: remove or impute them, "
             "since training on them makes every loss NaN."
         )
+
+
+def learning_rate(optimizer, name):
+    """A Keras optimizer whose learning rate (a schedule's at its current step)
+    is finite and non-negative: a NaN, infinite or negative rate would make or
+    undo every update rather than train.
+    """
+    try:
+        rate = float(np.asarray(optimizer.learning_rate))
+    except (AttributeError, TypeError, ValueError):
+        return optimizer  # a custom optimizer without one scalar rate
+    if not math.isfinite(rate) or rate < 0:
+        fail(
+            ValueError,
+            f"{name}'s learning rate",
+            "a finite non-negative number",
+            given=f"{rate:.6g} ({type(optimizer).__name__})",
+        )
+    return optimizer

@@ -280,6 +280,10 @@ class Inference:
         }
         self.build()
         variables = self.grouping.variables(self.groups, {g: arguments[g][1] for g in GROUPS})
+        # Last check, before anything changes: the lock, and the resume or warm start as a trial.
+        plan = self.checkpointing.prepare(
+            checkpoint_dir, warm_start_from, optimizers, variables, ema_decay
+        )
 
         # Set up: groups, optimizers, averages, reporting, compiled steps, checkpoints.
         self.steps_per_execution = steps_per_execution
@@ -302,7 +306,7 @@ class Inference:
             self._traced_objects = (optimizers, variables, self.reporting.writer)
         self.trainer.retrace_if_changed(config)
         self._initialized = True
-        self.checkpointing.open(checkpoint_dir, checkpoint_every, max_to_keep, warm_start_from)
+        self.checkpointing.open(checkpoint_dir, checkpoint_every, max_to_keep, plan)
 
     def update(self, feed_dict=None, variables=None):
         """One optimisation step.

@@ -99,6 +99,8 @@ def feature_matrix(value, name, min_rows=1, finite=True):
                 tensor = tf.identity(tensor)
     elif n < min_rows:
         validate.fail(ValueError, name, f"an array of at least {_rows(min_rows)}", given=_rows(n))
+    if tensor.shape.rank == 2 and tensor.shape[1] == 0:
+        validate.fail(ValueError, name, "an array of at least 1 feature column", given="0 columns")
     if finite:
         finite_values(tensor, name)
     return tensor
