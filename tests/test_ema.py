@@ -53,6 +53,46 @@ class EMATest(tf.test.TestCase):
         for got, want in zip(gen_values(fused), recorded[-1]):
             self.assertAllClose(got, want, atol=1e-6, rtol=0)
 
+    def test_warmup_matches_the_recurrence(self):
+        """`ema_warmup=True`: d_t = min(d, (1 + t) / (10 + t)) at "Gen" update t
+        (tf.train.ExponentialMovingAverage's num_updates), in `update()` loops
+        and inside `run(n_critic=2)`, against NumPy (1e-6)."""
+        decay = 0.99
+
+        def recurrence(start, recorded):
+            averages = [w.astype(np.float64) for w in start]
+            for t, weights in recorded:
+                d = min(decay, (1 + t) / (10 + t))
+                averages = [d * a + (1 - d) * w for a, w in zip(averages, weights)]
+            return averages
+
+        inference, _, optimizers = make_gan()
+        inference.initialize(ema_decay=decay, ema_warmup=True, **optimizers)
+        start, recorded = gen_values(inference), []
+        for k in range(9):
+            info = inference.update(variables="Disc" if k % 3 == 2 else None)
+            if k % 3 != 2:
+                recorded.append((info["t"], gen_values(inference)))
+        want = recurrence(start, recorded)
+        for got, w in zip(inference.averages, want):
+            self.assertAllClose(got, w, atol=1e-6, rtol=0)
+        # The warm-up matters here: the averages without it are far from these.
+        plain = self.recurrence(start, [w for _, w in recorded], decay)
+        self.assertGreater(max(np.abs(a - b).max() for a, b in zip(plain, want)), 1e-3)
+
+        fused, _, optimizers = make_gan()
+        fused.run(n_iter=4, n_critic=2, n_print=0, ema_decay=decay, ema_warmup=True, **optimizers)
+        twin, _, optimizers = make_gan()
+        twin.initialize(ema_decay=decay, ema_warmup=True, **optimizers)
+        start, recorded = gen_values(twin), []
+        for _ in range(4):
+            twin.update(variables="Disc")
+            twin.update(variables="Disc")
+            recorded.append((twin.update(variables="Gen")["t"], gen_values(twin)))
+        self.assertEqual([t for t, _ in recorded], [3, 6, 9, 12])
+        for got, w in zip(fused.averages, recurrence(start, recorded)):
+            self.assertAllClose(got, w, atol=1e-6, rtol=0)
+
     def test_sample_and_export_use_the_averages(self):
         inference, (decoder, _), optimizers = make_gan()
         inference.run(n_iter=20, n_print=0, ema_decay=0.5, **optimizers)
@@ -114,3 +154,5 @@ class EMATest(tf.test.TestCase):
             inference.initialize(ema_decay=1.0)
         with self.assertRaisesRegex(TypeError, r"ema_decay must be a number in \(0, 1\) or None"):
             inference.initialize(ema_decay="0.9")
+        with self.assertRaisesRegex(TypeError, "ema_warmup must be a bool, got"):
+            inference.initialize(ema_decay=0.9, ema_warmup=1)
