@@ -26,6 +26,7 @@ callables, names) and, for tensors, with `floating_tensor` and
 be symbolic inside a `tf.function`).
 """
 
+import collections
 import contextlib
 
 import numpy as np
@@ -52,6 +53,8 @@ __all__ = [
     "r1_penalty",
     "mutual_information_penalty",
     "combine_adversarial_loss",
+    "GANModel",
+    "GANLoss",
     "get",
     "NAMES",
     "floating_tensor",
@@ -577,20 +580,47 @@ def _per_example(main_loss, adversarial_loss):
     )
 
 
-def combine_adversarial_loss(
-    main_loss,
-    adversarial_loss,
-    *,
-    weight_factor=None,
-    gradient_ratio=None,
-    gradient_ratio_epsilon=1e-6,
-    variables=None,
-    tape=None,
-):
+GANModel = collections.namedtuple(
+    "GANModel",
+    [
+        "generator_inputs",
+        "generated_data",
+        "generator_variables",
+        "generator_scope",
+        "generator_fn",
+        "real_data",
+        "discriminator_real_outputs",
+        "discriminator_gen_outputs",
+        "discriminator_variables",
+        "discriminator_scope",
+        "discriminator_fn",
+    ],
+)
+GANModel.__doc__ = """TF-GAN's `GANModel` fields: what a GAN inference's
+`non_adversarial_loss(model)` receives (the discriminator outputs as the
+discriminator returned them, features included)."""
+GANLoss = collections.namedtuple("GANLoss", ["generator_loss", "discriminator_loss"])
+GANLoss.__doc__ = "TF-GAN's `GANLoss`: the two objectives of one GAN."
+
+
+def combine_adversarial_loss(*args, **kwargs):
     """Combines a main (e.g. reconstruction) loss with an adversarial loss.
 
-    As TF-GAN's `combine_adversarial_loss`, in one of two ways (exactly one of
-    `weight_factor` and `gradient_ratio` must be given):
+    TF-GAN's two signatures, told apart by the first argument:
+
+        combine_adversarial_loss(main_loss, adversarial_loss, weight_factor=None,
+            gradient_ratio=None, gradient_ratio_epsilon=1e-6, variables=None,
+            scalar_summaries=True, gradient_summaries=True, scope=None, *, tape=None)
+        combine_adversarial_loss(gan_loss, gan_model, non_adversarial_loss,
+            weight_factor=None, gradient_ratio=None, gradient_ratio_epsilon=1e-6,
+            scalar_summaries=True, gradient_summaries=True, *, tape=None)
+
+    the first as TF-GAN's `losses_impl.combine_adversarial_loss` (returns the
+    combined loss), the second, for a `GANLoss` and a `GANModel`, as
+    `tfgan.losses.combine_adversarial_loss` (returns the `GANLoss` whose
+    `generator_loss` is `non_adversarial_loss` combined with it, the
+    gradients taken over `gan_model.generator_variables`). Exactly one of
+    `weight_factor` and `gradient_ratio` must be given:
 
       weight_factor:  `main + stop_gradient(weight_factor) · adversarial`;
       gradient_ratio: `main + stop_gradient(a) · adversarial`, with
@@ -607,7 +637,9 @@ def combine_adversarial_loss(
     incompatible shapes whose first (batch) dimensions agree are first
     mean-reduced to shape [batch] (over all other axes), and so is the result.
 
-    Example (in TF2 the gradients come from a tape that recorded both losses):
+    In TF2 the gradients come from a persistent tape that recorded both losses
+    (TF-GAN's `tf.gradients` has no eager form); a GAN inference given
+    `non_adversarial_loss` and `gradient_ratio` passes its own:
 
         with tf.GradientTape(persistent=True) as tape:
             x_fake = generator(z)
@@ -623,12 +655,20 @@ def combine_adversarial_loss(
       adversarial_loss: float tensor (or number), cast to `main_loss`'s dtype.
       weight_factor: fixed coefficient of the adversarial loss.
       gradient_ratio: non-negative target ratio of the gradient magnitudes.
-      gradient_ratio_epsilon: added to the denominator of `a`.
+      gradient_ratio_epsilon: added to the denominator of `a` (TF-GAN's 1e-6).
       variables: with `gradient_ratio`, the variables (or watched tensors) to
         differentiate with respect to, as TF-GAN's `variables` -- usually the
         generator's trainable variables. Default: `tape.watched_variables()`,
         every variable the tape saw (TF-GAN's default is every trainable
         variable), which may include the discriminator's.
+      scalar_summaries: write "main_loss" and "adversarial_loss" (means) with
+        `tf.summary.scalar`, as TF-GAN; written only under a default summary
+        writer.
+      gradient_summaries: write "main_loss_gradients",
+        "adversarial_loss_gradients" and "adversarial_coefficient" where the
+        norms are computed (with `gradient_ratio`; with `weight_factor` no
+        gradient is taken, where TF-GAN would take one for the summary).
+      scope: a name scope for the operations.
       tape: with `gradient_ratio`, a persistent `tf.GradientTape` that recorded
         both losses; it is used twice. The coefficient is computed with the
         tape's recording paused, so this may be called inside the tape's
@@ -636,7 +676,8 @@ def combine_adversarial_loss(
 
     Returns:
       The combined loss: a scalar if both losses are scalars, else of their
-      (broadcast) shape, or shape [batch] after the reduction above.
+      (broadcast) shape, or shape [batch] after the reduction above; or, for a
+      `GANLoss`, the `GANLoss` holding it as `generator_loss`.
 
     Raises:
       ValueError: both or neither of `weight_factor`, `gradient_ratio`; a
@@ -644,6 +685,54 @@ def combine_adversarial_loss(
         non-persistent `tape`; no `variables`, or a loss that does not depend
         on any of them on `tape`.
     """
+    if isinstance(args[0] if args else kwargs.get("gan_loss"), GANLoss):
+        return _combine_gan_loss(*args, **kwargs)
+    return _combine_losses(*args, **kwargs)
+
+
+def _combine_gan_loss(
+    gan_loss,
+    gan_model,
+    non_adversarial_loss,
+    weight_factor=None,
+    gradient_ratio=None,
+    gradient_ratio_epsilon=1e-6,
+    scalar_summaries=True,
+    gradient_summaries=True,
+    *,
+    tape=None,
+):
+    """TF-GAN's `tfgan.losses.combine_adversarial_loss` (see `combine_adversarial_loss`)."""
+    if not isinstance(gan_model, GANModel):
+        validate.fail(TypeError, "gan_model", "an adinfer.losses.GANModel", gan_model)
+    combined = _combine_losses(
+        non_adversarial_loss,
+        gan_loss.generator_loss,
+        weight_factor,
+        gradient_ratio,
+        gradient_ratio_epsilon,
+        gan_model.generator_variables,
+        scalar_summaries,
+        gradient_summaries,
+        tape=tape,
+    )
+    return gan_loss._replace(generator_loss=combined)
+
+
+def _combine_losses(
+    main_loss,
+    adversarial_loss,
+    weight_factor=None,
+    gradient_ratio=None,
+    gradient_ratio_epsilon=1e-6,
+    variables=None,
+    scalar_summaries=True,
+    gradient_summaries=True,
+    scope=None,
+    *,
+    tape=None,
+):
+    """TF-GAN's `losses_impl.combine_adversarial_loss` (see `combine_adversarial_loss`)."""
     if (weight_factor is None) == (gradient_ratio is None):
         validate.fail(
             ValueError,
@@ -658,17 +747,38 @@ def combine_adversarial_loss(
     gradient_ratio_epsilon = _checked_number(
         gradient_ratio_epsilon, "gradient_ratio_epsilon", validate.nonnegative, allow_none=False
     )
-    raw_main = floating_tensor(main_loss, "main_loss")
-    raw_adv = floating_tensor(adversarial_loss, "adversarial_loss")
-    main_loss, adversarial_loss = _per_example(raw_main, raw_adv)
-    weight = weight_factor if weight_factor is not None else gradient_ratio
-    if _is_number(weight) and weight == 0:
-        return main_loss
-    adversarial_loss = tf.cast(adversarial_loss, main_loss.dtype)
-    if weight_factor is not None:
-        coefficient = _as(weight_factor, main_loss.dtype)
-        return main_loss + tf.stop_gradient(coefficient) * adversarial_loss
+    scalar_summaries = validate.boolean(scalar_summaries, "scalar_summaries")
+    gradient_summaries = validate.boolean(gradient_summaries, "gradient_summaries")
+    with tf.name_scope(scope or "adversarial_loss"):
+        raw_main = floating_tensor(main_loss, "main_loss")
+        raw_adv = floating_tensor(adversarial_loss, "adversarial_loss")
+        main_loss, adversarial_loss = _per_example(raw_main, raw_adv)
+        if scalar_summaries:
+            tf.summary.scalar("main_loss", tf.reduce_mean(main_loss))
+            tf.summary.scalar("adversarial_loss", tf.reduce_mean(adversarial_loss))
+        weight = weight_factor if weight_factor is not None else gradient_ratio
+        if _is_number(weight) and weight == 0:
+            return main_loss
+        adversarial_loss = tf.cast(adversarial_loss, main_loss.dtype)
+        if weight_factor is not None:
+            coefficient = _as(weight_factor, main_loss.dtype)
+            return main_loss + tf.stop_gradient(coefficient) * adversarial_loss
+        main_norm, adv_norm = _gradient_norms(tape, variables, raw_main, raw_adv, main_loss)
+        ratio = main_norm / (adv_norm + _as(gradient_ratio_epsilon, main_norm.dtype))
+        coefficient = ratio / _as(gradient_ratio, main_norm.dtype)
+        if gradient_summaries:
+            tf.summary.scalar("main_loss_gradients", main_norm)
+            tf.summary.scalar("adversarial_loss_gradients", adv_norm)
+            tf.summary.scalar("adversarial_coefficient", coefficient)
+        coefficient = tf.stop_gradient(tf.cast(coefficient, main_loss.dtype))
+        return main_loss + coefficient * adversarial_loss
 
+
+def _gradient_norms(tape, variables, raw_main, raw_adv, main_loss):
+    """`(‖∇ main‖, ‖∇ adversarial‖)` over `variables` from the persistent `tape`
+    that recorded both (its recording paused meanwhile); `main_loss` is the
+    (possibly per-example reduced) main loss.
+    """
     if not isinstance(tape, tf.GradientTape):
         validate.fail(
             ValueError,
@@ -692,7 +802,6 @@ def combine_adversarial_loss(
             "e.g. the generator's trainable variables (gradient_ratio needs them)",
             given="none, and tape watched no variables",
         )
-
     reduced = main_loss is not raw_main
 
     def grad_norm(loss, name):
@@ -717,11 +826,8 @@ def combine_adversarial_loss(
     recording = getattr(tape, "_recording", False)
     with tape.stop_recording() if recording else contextlib.nullcontext():
         main_norm = grad_norm(raw_main, "main_loss")
-        adv_norm = grad_norm(raw_adv, "adversarial_loss")
-        adv_norm = tf.cast(adv_norm, main_norm.dtype)
-        ratio = main_norm / (adv_norm + _as(gradient_ratio_epsilon, main_norm.dtype))
-        coefficient = ratio / _as(gradient_ratio, main_norm.dtype)
-    return main_loss + tf.stop_gradient(tf.cast(coefficient, main_loss.dtype)) * adversarial_loss
+        adv_norm = tf.cast(grad_norm(raw_adv, "adversarial_loss"), main_norm.dtype)
+    return main_norm, adv_norm
 
 
 # --------------------------------------------------------------- registry ---

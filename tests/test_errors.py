@@ -292,7 +292,8 @@ class BuildErrorTest(ErrorTestCase):
     def test_discriminator_output(self):
         nets, x = Nets(), observations()
         bad = (
-            (lambda x: tf.tile(nets.disc(x), [1, 2]), ValueError, r"got shape \(8, 2\)"),
+            # Patch logits [batch, ...] are accepted (issue 28); other batch sizes are not.
+            (lambda x: nets.disc(x)[:4], ValueError, r"got shape \(4, 1\)"),
             (lambda x: tf.reduce_mean(nets.disc(x)), ValueError, r"got shape \(\)"),
             (lambda x: tf.cast(nets.disc(x) > 0, tf.int32), TypeError, "got dtype int32"),
         )
@@ -308,7 +309,7 @@ class BuildErrorTest(ErrorTestCase):
             batch_size=BATCH,
         )
         with self.assertRaisesRegex(
-            ValueError, r"discriminator must return one logit per example.*\[8\] or \[8, 1\]"
+            ValueError, r"discriminator must return logits of shape \[batch, \.\.\.\].*\[8, \.\.\.\]"
         ):
             inference.initialize()
         inference = adinfer.ImplicitKLqp(

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 import adinfer
-from adinfer.inferences.gan import pack
+from adinfer.inferences.critics import pack
 
 BATCH = 6
 

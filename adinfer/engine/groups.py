@@ -10,6 +10,7 @@ each group reads; they become the groups unless `var_list` says otherwise.
 """
 
 import contextlib
+import inspect
 
 import keras
 import tensorflow as tf
@@ -32,6 +33,7 @@ class Groups:
         self.discovery = None  # group -> [(variables read, layers)] during `build`
         self.found = None  # group -> {id(raw variable): variable}, after `build`
         self.loss_dtype = None
+        self.training = True  # what programs taking `training` get (None: not passed)
 
     @property
     def built(self):
@@ -46,7 +48,8 @@ class Groups:
         """`program(*args)` as part of `group`; see `Inference.call`."""
         entry = self.programs.get(id(program))
         if entry is None:
-            entry = self.programs[id(program)] = (program, scopes.find_layers(program))
+            layers = scopes.find_layers(program)
+            entry = self.programs[id(program)] = (program, layers, takes_training(program))
         # Only losses this call produced: a program's closure may reach networks
         # of the other group, whose losses from earlier calls are still held.
         held = scopes.activity_losses(entry[1])
@@ -55,7 +58,8 @@ class Groups:
             if isinstance(program, tfp.distributions.Distribution):
                 out = program.sample(*args)
             else:
-                out = program(*args)
+                training = entry[2] and self.training is not None
+                out = program(*args, training=self.training) if training else program(*args)
                 if isinstance(out, tfp.distributions.Distribution):
                     out = out.sample()
             if keras.mixed_precision.global_policy().name.startswith("mixed_"):
@@ -70,6 +74,17 @@ class Groups:
             term for term in scopes.activity_losses(entry[1]) if not any(term is h for h in held)
         )
         return out
+
+    @contextlib.contextmanager
+    def mode(self, training):
+        """Programs taking Keras's `training` keyword get `training` inside
+        (True while training; the caller's value when serving).
+        """
+        before, self.training = self.training, training
+        try:
+            yield
+        finally:
+            self.training = before
 
     def forward(self, objectives, x_true, variables):
         """`objectives(x_true)` with each group's regularization summed in, once;
@@ -187,6 +202,18 @@ class Groups:
         read = [state.distributed(v) for v in traced.get_concrete_function().variables]
         trained = [scopes.raw_variable(v) for v in trained]
         return sorted(state.unique(read + trained), key=state.creation_order)
+
+
+def takes_training(program):
+    """True for a program (not a Keras layer, whose caller passes `training`)
+    with a `training` parameter, `def fake(n, training=True)`.
+    """
+    if isinstance(program, (keras.layers.Layer, tfp.distributions.Distribution)):
+        return False
+    try:
+        return "training" in inspect.signature(program).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def to_float32_if_half(x):

@@ -28,33 +28,48 @@ class Serving:
     def clear(self):
         self.compiled = {}
 
-    def function(self, name, ema=True):
+    def function(self, name, ema=True, training=None):
         """The compiled `name` of `serving_functions()`, with the averaged
-        weights when `ema` and averages are kept.
+        weights when `ema` and averages are kept; programs that take Keras's
+        `training` keyword get `training` (None: their own default).
         """
         inference = self.inference
         ema = ema and inference.ema_decay is not None
-        fn = self.compiled.get((name, ema))
+        if training is not None:
+            training = validate.boolean(training, "training")
+        fn = self.compiled.get((name, ema, training))
         if fn is None:
             with inference.replicas.scope():
-                fn = self.compiled[name, ema] = inference.averaging.swapped(
-                    inference.serving_functions()[name], inference.variables.get("Gen", []), ema
-                )
+                fn = in_mode(inference.grouping, inference.serving_functions()[name], training)
+                fn = inference.averaging.swapped(fn, inference.variables.get("Gen", []), ema)
+                self.compiled[name, ema, training] = fn
         return fn
 
-    def export(self, path, ema=True):
+    def export(self, path, ema=True, training=None):
         """See `Inference.export`."""
         path = validate.path(path, "path", allow_none=False)
         module = tf.Module()
         captured = []
         for name in self.inference.serving_functions():
-            fn = self.function(name, ema)
+            fn = self.function(name, ema, training)
             setattr(module, name, fn)
             captured += fn.get_concrete_function().variables
         module.captured_variables = state.unique(captured)
         tf.saved_model.save(module, path)
         logging.getLogger("adinfer").info("exported a SavedModel to %s", path)
         return path
+
+
+def in_mode(grouping, fn, training):
+    """`fn` (a `tf.function` with an input signature) whose programs get
+    `training`, at every trace (a SavedModel traces it again when saved).
+    """
+
+    def served(*args):
+        with grouping.mode(training):
+            return fn(*args)
+
+    return tf.function(served, input_signature=fn.input_signature, autograph=False)
 
 
 def map_in_batches(fn, n, batch_size):
@@ -116,3 +131,22 @@ def mean_of(program):
         return out.mean() if isinstance(out, tfp.distributions.Distribution) else out
 
     return mean
+
+
+def given_inputs(y, stream, n, takes_inputs=True):
+    """`sample(n, y)`'s y (labels or generator inputs, the stream's second
+    component) as a tensor: one example, repeated n times, or n of them.
+    """
+    if not takes_inputs:
+        raise ValueError("sample: y is for conditional GANs (fake(batch_size, y)).")
+    n = validate.integer(n, "n", minimum=0)
+    spec = stream.spec[1]
+    y = tf.cast(tf.convert_to_tensor(y), spec.dtype)
+    one = spec.shape[1:]
+    if y.shape.rank == one.rank and one.is_compatible_with(y.shape):
+        y = tf.broadcast_to(y, [n] + y.shape.as_list())
+    if y.shape.rank != spec.shape.rank or not one.is_compatible_with(y.shape[1:]):
+        raise ValueError(f"sample: y must be one label of shape {one} or n labels, got {y.shape}.")
+    if y.shape[0] != n:
+        raise ValueError(f"sample: got {y.shape[0]} labels for n={n}.")
+    return y

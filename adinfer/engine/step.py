@@ -33,6 +33,7 @@ class Trainer:
         self.inference = inference
         self.compiled = {}  # ("update", variables) / ("run", train steps) -> function
         self.traced_config = None
+        self.tapes = {}  # group -> (persistent tape, variables) while an objective is traced
 
     def configuration(self):
         """What the compiled steps read when traced; `initialize` retraces them
@@ -218,14 +219,22 @@ class Trainer:
         if inference.debug:
             x_true = inference.stream.checked(x_true)
         raw = {g: [scopes.raw_variable(v) for v in inference.variables[g]] for g in groups}
-        tapes = {g: tf.GradientTape(watch_accessed_variables=False) for g in groups}
+        persistent = inference.persistent_tapes
+        tapes = {
+            g: tf.GradientTape(persistent=g in persistent, watch_accessed_variables=False)
+            for g in groups
+        }
         optimizers = inference.optimizers
         with contextlib.ExitStack() as stack:
             for g in groups:
                 stack.enter_context(tapes[g]).watch(raw[g])
-            loss, loss_d, d_outputs = inference.grouping.forward(
-                inference.objectives, x_true, inference.variables
-            )
+            self.tapes = {g: (tapes[g], raw[g]) for g in groups if g in persistent}
+            try:
+                loss, loss_d, d_outputs = inference.grouping.forward(
+                    inference.objectives, x_true, inference.variables
+                )
+            finally:
+                self.tapes = {}
             count = inference.replicas.count
             if count > 1:
                 loss, loss_d = loss / count, loss_d / count

@@ -4,7 +4,8 @@ from adinfer import data as data_lib
 from adinfer import validate
 from adinfer.engine import serving
 from adinfer.inferences import contracts
-from adinfer.inferences.gan import GANInference, concat_outputs, pack
+from adinfer.inferences.critics import concat_outputs, pack
+from adinfer.inferences.gan import GANInference
 
 
 class BiGANInference(GANInference):
@@ -87,10 +88,10 @@ class BiGANInference(GANInference):
         pair_true = (pack(x_fake, self.pack), pack(z_true, self.pack))
         pair_fake = (pack(x_true, self.pack), pack(z_fake, self.pack))
         d_true = contracts.check_logits(
-            self.call("Disc", self.discriminator, *pair_true), pair_true
+            self.call("Disc", self.discriminator, *pair_true), pair_true, patches=True
         )
         d_fake = contracts.check_logits(
-            self.call("Disc", self.discriminator, *pair_fake), pair_fake
+            self.call("Disc", self.discriminator, *pair_fake), pair_fake, patches=True
         )
         loss_d = self.discriminator_loss(d_true, d_fake)
         loss_d += self.penalties(pair_true, pair_fake, loss_d.dtype)
@@ -99,19 +100,20 @@ class BiGANInference(GANInference):
 
     # -- Serving ----------------------------------------------------------------------
 
-    def encode(self, x, ema=True, mean=False):
+    def encode(self, x, ema=True, mean=False, training=None):
         """`encoder(x)` for observations `x`, as a NumPy array, in batches of
         `batch_size` (256 without one); with the averaged weights when kept
         (`initialize(ema_decay=...)`) unless `ema=False`. An encoder returning
         a TFP distribution is sampled, or gives its `mean()` with `mean=True`.
+        Programs taking Keras's `training` keyword get `training` (None: their default).
         """
-        return self._map("encode_mean" if mean else "encode", x, ema, mean)
+        return self._map("encode_mean" if mean else "encode", x, ema, mean, training)
 
-    def reconstruct(self, x, ema=True, mean=False):
+    def reconstruct(self, x, ema=True, mean=False, training=None):
         """`decoder(encoder(x))` for observations `x`, as a NumPy array; with
         `mean=True` the means of a stochastic encoder and decoder, not samples.
         """
-        return self._map("reconstruct_mean" if mean else "reconstruct", x, ema, mean)
+        return self._map("reconstruct_mean" if mean else "reconstruct", x, ema, mean, training)
 
     def _check_sampling(self):
         if self.fed_prior:
@@ -124,10 +126,10 @@ class BiGANInference(GANInference):
         self._check_sampling()
         return self.call("Gen", self.decoder, self.call("Gen", self.prior, n))
 
-    def _map(self, name, x, ema, mean):
+    def _map(self, name, x, ema, mean, training):
         validate.boolean(mean, "mean")
         x = contracts.observations(x, self._x_spec())
-        return self.serving.function(name, ema)(x).numpy()
+        return self.serving.function(name, ema, training)(x).numpy()
 
     def _x_spec(self):
         return self.stream.spec[0] if self.fed_prior else self.stream.spec

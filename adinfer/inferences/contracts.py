@@ -22,25 +22,43 @@ from adinfer import validate
 tfd = tfp.distributions
 
 
-def check_logits(d, x, name="discriminator"):
+def check_logits(d, x, name="discriminator", patches=False):
     """The discriminator's output on the batch `x` (a tensor, or a tuple for a
-    joint critic): floating point, one value per example, [batch] or [batch, 1].
+    joint critic): floating point, one value per example, [batch] or [batch, 1];
+    with `patches`, any shape [batch, ...] (a PatchGAN's [batch, h, w, 1]),
+    whose losses average over every element, as TF-GAN's.
     """
     d = tf.convert_to_tensor(d)
     if not d.dtype.is_floating:
         raise TypeError(f"{name} must return floating-point logits, got dtype {d.dtype.name}.")
     x = x[0] if isinstance(x, tuple) else x
     batch = tf.TensorShape(x.shape[:1]) if x is not None else tf.TensorShape([None])
+    n = batch[0] if batch[0] is not None else "batch"
+    if patches:
+        if d.shape.rank is not None and not (
+            d.shape.rank >= 1 and d.shape[:1].is_compatible_with(batch)
+        ):
+            raise ValueError(
+                f"{name} must return logits of shape [batch, ...] (one row or patch per "
+                f"example; here [{n}, ...]), got shape {d.shape}."
+            )
+        return d
     if d.shape.rank is not None and not (
         (d.shape.rank == 1 or (d.shape.rank == 2 and d.shape[1] in (1, None)))
         and d.shape[:1].is_compatible_with(batch)
     ):
-        n = batch[0] if batch[0] is not None else "batch"
         raise ValueError(
             f"{name} must return one logit per example, of shape [batch] or [batch, 1] "
             f"(here [{n}] or [{n}, 1]), got shape {d.shape}."
         )
     return d
+
+
+def logits_of(outputs):
+    """The logits of a discriminator's outputs: the first of a tuple or list
+    `(logits, features, ...)`, which an objective may read beside them.
+    """
+    return outputs[0] if isinstance(outputs, (tuple, list)) else outputs
 
 
 def check_like(a, b, name_a, name_b):
@@ -90,6 +108,121 @@ def check_generator_binding(data):
             "data keys must be programs fake(batch_size) -> x_fake or "
             f"distributions, got {type(fake).__name__}."
         )
+
+
+def check_discriminator(discriminator):
+    """A GAN's discriminator is a program or network D(x) -> logits."""
+    validate.function(discriminator, "discriminator", "function D(x) -> logits")
+
+
+def check_penalties(weight, target, one_sided, r1_weight):
+    """GANInference's penalty arguments, checked: `(λ_gp, c, one_sided, λ_r1)`."""
+    return (
+        validate.nonnegative(weight, "gradient_penalty_weight"),
+        validate.positive(target, "gradient_penalty_target", allow_none=False),
+        validate.boolean(one_sided, "gradient_penalty_one_sided"),
+        validate.nonnegative(r1_weight, "r1_penalty_weight"),
+    )
+
+
+def check_gan_arguments(pack, batch_size, condition, augment):
+    """GANInference's packing, condition and augmentation; returns the batch size."""
+    validate.function(augment, "augment", "T(x) -> x", allow_none=True)
+    if augment is not None and pack != 1:
+        raise ValueError(
+            "augment with pack > 1: T would act on packed samples; augment or pack, not both."
+        )
+    if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
+        validate.fail(ValueError, "pack", "a positive int", pack)
+    batch_size = validate.integer(batch_size, "batch_size", allow_none=True)
+    if batch_size is not None and batch_size % pack:
+        raise ValueError(f"batch_size={batch_size} must be a multiple of pack={pack}.")
+    if condition is not None and not (
+        callable(condition) or isinstance(condition, tfd.Distribution)
+    ):
+        validate.fail(
+            TypeError,
+            "condition",
+            "a TFP distribution or a program condition(batch_size) -> y",
+            condition,
+        )
+    return batch_size
+
+
+def check_non_adversarial(loss, weight_factor, gradient_ratio, gradient_ratio_epsilon):
+    """`non_adversarial_loss(model)` and TF-GAN's rule for combining it:
+    exactly one of `weight_factor` and `gradient_ratio` with it, neither without.
+    """
+    validate.function(loss, "non_adversarial_loss", "fn(model) -> scalar", allow_none=True)
+    if loss is None and (weight_factor is not None or gradient_ratio is not None):
+        raise ValueError(
+            "weight_factor and gradient_ratio weigh a non_adversarial_loss; none was given."
+        )
+    if loss is not None and (weight_factor is None) == (gradient_ratio is None):
+        raise ValueError(
+            "non_adversarial_loss is combined by TF-GAN's rule: exactly one of weight_factor "
+            f"and gradient_ratio must be given, got {weight_factor!r} and {gradient_ratio!r}."
+        )
+    validate.number(weight_factor, "weight_factor", allow_none=True)
+    validate.nonnegative(gradient_ratio, "gradient_ratio")
+    validate.nonnegative(gradient_ratio_epsilon, "gradient_ratio_epsilon", allow_none=False)
+
+
+def paired(data, generator_inputs):
+    """`data={generator: x_target}` with `generator_inputs=x_input` (TF-GAN's
+    `generator_inputs`): the generator is called on the inputs (a network
+    will do) and the two bind as pairs; returns `{generator: (x_target, x_input)}`.
+    """
+    ((generator, target),) = validate.binding(data, "data", "{generator: targets}").items()
+    if not callable(generator):
+        raise TypeError(
+            "data: with generator_inputs the key is the generator, a program or network "
+            f"generator(inputs) -> x, got {type(generator).__name__}."
+        )
+    kinds = (data_lib.is_placeholder(target), data_lib.is_placeholder(generator_inputs))
+    if kinds[0] != kinds[1] or isinstance(generator_inputs, (tuple, dict, tf.data.Dataset)):
+        raise TypeError(
+            "generator_inputs must be an array or tensor aligned with the observations (or a "
+            "placeholder when they are placeholders), batched with them, got "
+            f"{type(generator_inputs).__name__} for {type(target).__name__} observations."
+        )
+    return {generator: (target, generator_inputs)}
+
+
+def check_conditional_structure(conditional, stream, data):
+    """A conditional GAN binds pairs `(x_true, y_true)`."""
+    structure = stream.structure
+    if conditional and not (isinstance(structure, tuple) and len(structure) == 2):
+        raise ValueError(
+            "data: a conditional GAN (a generator fake(batch_size, y), or condition=) "
+            "binds pairs of observations and labels, {fake: (x_true, y_true)}, got "
+            f"{type(next(iter(data.values()))).__name__} observations."
+        )
+
+
+def check_sampling(paired, conditional, condition):
+    """Raises ValueError when a GAN's `sample(n)` has nothing to draw from."""
+    if paired:
+        raise ValueError(
+            "sample: this GAN's generator maps observed inputs (generator_inputs); "
+            "pass them, sample(n, u)."
+        )
+    if conditional and condition is None:
+        raise ValueError(
+            "sample: this conditional GAN has no condition= to draw labels from; "
+            "pass them, sample(n, y)."
+        )
+
+
+def scalar_objective(value, gan_loss, name="non_adversarial_loss"):
+    """A term of the generator's objective: a floating scalar, cast to its dtype."""
+    value = tf.convert_to_tensor(value)
+    if not value.dtype.is_floating or value.shape.rank != 0:
+        raise ValueError(
+            f"{name} must return a floating-point scalar (a mean over the batch), got "
+            f"dtype {value.dtype.name} shape {value.shape}."
+        )
+    return tf.cast(value, gan_loss.generator_loss.dtype)
 
 
 def check_decoder_binding(data):

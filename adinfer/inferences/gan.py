@@ -2,11 +2,11 @@
 
 import keras
 import tensorflow as tf
-import tensorflow_probability as tfp
 
-from adinfer import distribute, losses, scopes, validate
+from adinfer import losses
 from adinfer.engine import serving
-from adinfer.inferences import contracts
+from adinfer.inferences import contracts, critics
+from adinfer.inferences.critics import augmented, concat_outputs, pack_nest
 from adinfer.inferences.inference import Inference
 
 
@@ -27,51 +27,51 @@ class GANInference(Inference):
     generated data depends on, "Disc" those of the discriminator. Any pair from
     `adinfer.losses` replaces them: `loss="wasserstein"`, or
     `loss=(generator_loss, discriminator_loss)`, each `fn(d_real, d_fake)`.
+    Logits of any shape [batch, ...] (PatchGAN's [batch, h, w, 1]; Isola et
+    al., 2017) are averaged over all elements by every loss and penalty, as in
+    TF-GAN; D may return `(logits, features, ...)`. With `pack=m` D judges m
+    samples at once, concatenated along the last axis (PacGAN; Lin et al., 2018).
 
-    With `pack=m` the discriminator judges m samples at once, concatenated along
-    the last axis, which penalises mode collapse (PacGAN; Lin et al., 2018).
-
-    Penalties on the discriminator (TF-GAN's argument names), with x̂ = ε x_true
-    + (1 − ε) x_fake, ε ~ U(0, 1) once per sample, norms over all non-batch axes
-    and s = sqrt(‖∇x̂ D(x̂)‖₂² + 1e-10) (TF-GAN's slopes):
+    Penalties on D (TF-GAN's names), with x̂ = ε x_true + (1 − ε) x_fake, ε ~
+    U(0, 1) per sample, s = sqrt(‖∇x̂ Σ D(x̂)‖₂² + 1e-10) (TF-GAN's slopes):
 
       loss_d += λ_gp · mean((s / c − 1)²)     gradient_penalty_weight = λ_gp, _target = c
                 (max(0, s / c − 1)² when gradient_penalty_one_sided)
-      loss_d += λ_r1 · mean(‖∇x D(x_true)‖₂²) r1_penalty_weight = λ_r1
+      loss_d += λ_r1 · mean(‖∇x Σ D(x_true)‖₂²) r1_penalty_weight = λ_r1
 
-    ((s / c − 1)² = (s − c)² / c²: a target other than 1 also scales the penalty
-    by 1/c²; Gulrajani et al., 2017; Petzka et al., 2018, one-sided; Mescheder
-    et al., 2018, R1 with γ = 2 λ_r1). With `pack=m` the penalties see the
-    packed inputs. WGAN-GP is `loss="wasserstein", gradient_penalty_weight=10.0`,
-    or `WGANInference`.
+    (Gulrajani et al., 2017; Petzka et al., 2018; Mescheder et al., 2018, R1
+    with γ = 2 λ_r1; c ≠ 1 also scales by 1/c²). WGAN-GP is
+    `loss="wasserstein", gradient_penalty_weight=10.0`, or `WGANInference`.
 
-    #### Structured data and conditional GANs (Mirza & Osindero, 2014)
+    A generator term ℓ(model) of TF-GAN's model fields (`adinfer.losses.GANModel`;
+    an L1 pixel loss, a feature loss) joins L_adv, the generator loss above, by
+    TF-GAN's `combine_adversarial_loss` (Shrivastava et al., 2017):
 
-    Observations may be a tuple or dict of arrays; `fake(batch_size)` then
-    returns the same structure, and D is called `D(*x)` for a tuple, `D(x)` for
-    a dict (the gradient penalty interpolates every component, one ε per sample).
+      loss = ℓ + w · L_adv                               weight_factor = w
+      loss = ℓ + sg(‖∇ℓ‖ / (‖∇L_adv‖ + ε) / r) · L_adv    gradient_ratio = r
 
-    A generator of two required arguments, `fake(batch_size, y)`, or a
-    `condition` argument, makes the GAN conditional: `data={fake: (x_true,
-    y_true)}`, and D judges pairs. With y_fake = y_true (no `condition`) or n
-    draws of `condition`, and x_fake = fake(n, y_fake),
+    with ∇ over the "Gen" variables (from the engine's persistent "Gen" tape)
+    and sg a stop-gradient.
+
+    #### Structured data, conditional GANs (Mirza & Osindero, 2014), inputs
+
+    Observations may be a tuple or dict of arrays, `fake(batch_size)` returning
+    the same structure; D is called `D(*x)` for a tuple, `D(x)` for a dict.
+    A generator `fake(batch_size, y)`, or a `condition`, makes the GAN
+    conditional: `data={fake: (x_true, y_true)}`, y_fake = y_true or n draws of
+    `condition`, x_fake = fake(n, y_fake), and D judges pairs,
 
       loss_d = mean(CE(1, D(x_true, y_true)) + CE(0, D(x_fake, y_fake))) + Σ reg("Disc")
       loss   = mean(CE(1, D(x_fake, y_fake)))                           + Σ reg("Gen")
 
-    The gradient penalty interpolates x only, scored by D(x̂, y_fake); R1 is
-    taken at D(x_true, y_true). `sample(n)` returns pairs `(x, y)` with y ~
-    condition; `sample(n, y)` generates for given labels; `export` serves
-    `sample(n)` (with `condition`) and `sample_given(y) -> x`.
-
-    #### Examples
-
-    ```python
-    generator = keras.Sequential([keras.layers.Dense(4, "relu"), keras.layers.Dense(1)])
-    fake = lambda n: generator(tf.random.normal([n, 1]))
-    inference = adinfer.GANInference({fake: x_train}, discriminator, batch_size=64)
-    inference.run(n_iter=1000, optimizer="sgd", optimizer_d="sgd")
-    ```
+    the gradient penalty at D(x̂, y_fake), R1 at D(x_true, y_true). With
+    `generator_inputs=u_true` (TF-GAN's `generator_inputs=images`; pix2pix,
+    Isola et al., 2017), x_fake = G(u_true), u_true batched with x_true, and
+    D is D(x), or D(x, u) when it takes two arguments (y = u above).
+    `sample(n, y)` and `export`'s `sample_given(y)` generate for given labels
+    or inputs; `sample(n)` draws y from `condition`. Programs with a `training`
+    parameter get `training=True` while training, `sample`'s `training` when
+    serving. README: "A tour", "Conditional GANs", "Porting from TF-GAN".
     """
 
     def __init__(
@@ -88,95 +88,87 @@ class GANInference(Inference):
         r1_penalty_weight=None,
         condition=None,
         augment=None,
+        generator_inputs=None,
+        non_adversarial_loss=None,
+        weight_factor=None,
+        gradient_ratio=None,
+        gradient_ratio_epsilon=1e-6,
     ):
         """
         Args:
-          data: `{fake: x_true}`: a program `fake(batch_size) -> x_fake` (or a TFP
-            distribution) bound to observations (array, tensor, `tf.data.Dataset`
-            or placeholder, or a tuple or dict of them); for a conditional GAN,
-            `{fake: (x_true, y_true)}` with `fake(batch_size, y) -> x_fake`.
-          discriminator: `D(x) -> logits` of shape [batch] or [batch, 1].
-          loss: a name from `adinfer.losses.get` or a pair of callables
-            `(generator_loss, discriminator_loss)`.
-          pack: number of samples the discriminator sees together (PacGAN); the
-            batch size must be a multiple of it.
-          batch_size: examples per update drawn from arrays and unbatched datasets.
-          seed: seed of the data shuffling.
-          gradient_penalty_weight: λ_gp ≥ 0; None or 0 for none.
-          gradient_penalty_target: the norm c > 0 the penalty pulls toward.
-          gradient_penalty_one_sided: penalise only norms above c.
-          r1_penalty_weight: λ_r1 ≥ 0 of the R1 penalty; None or 0 for none.
-          condition: the labels of a conditional GAN's generated batch, a TFP
-            distribution or `condition(batch_size) -> y`; None uses the real ones.
-          augment: a differentiable augmentation `T(x) -> x` applied to the
-            observations in every discriminator call, D(T(x)) (DiffAugment, Zhao
-            et al., 2020; e.g. `adinfer.augment.DiffAugment("color,translation")`).
-            Not with `pack` > 1.
+          data: `{fake: x_true}`, `fake(batch_size) -> x_fake` (or a TFP
+            distribution) and observations (array, tensor, `tf.data.Dataset`,
+            placeholder, or a tuple or dict of them); `{fake: (x_true, y_true)}`
+            with `fake(batch_size, y)`; `{generator: x_true}` with `generator_inputs`.
+          discriminator: `D(x) -> logits` [batch, ...], or `(logits, ...)`.
+          loss: a name of `adinfer.losses.get`, or `(generator_loss, discriminator_loss)`.
+          pack: number of samples D sees together (divides the batch size).
+          batch_size, seed: examples per update, seed of the data shuffling.
+          gradient_penalty_weight, r1_penalty_weight: λ_gp, λ_r1 ≥ 0 (None: none).
+          gradient_penalty_target: c > 0; gradient_penalty_one_sided: a bool.
+          condition: a TFP distribution or `condition(batch_size) -> y` of the
+            generated labels; None uses the real ones.
+          augment: a differentiable `T(x) -> x` for every D call on x, D(T(x))
+            (DiffAugment, Zhao et al., 2020); not with `pack` > 1.
+          generator_inputs: the generator's observed inputs u_true (array, tensor
+            or placeholder), one per observation.
+          non_adversarial_loss: ℓ(model) -> scalar (`model` an `adinfer.losses.GANModel`)
+            with one of `weight_factor`, `gradient_ratio` (`gradient_ratio_epsilon`: 1e-6).
         """
         # Validate arguments.
-        validate.function(augment, "augment", "T(x) -> x", allow_none=True)
-        if augment is not None and pack != 1:
-            raise ValueError(
-                "augment with pack > 1: T would act on packed samples; augment or pack, not both."
-            )
-        self.gradient_penalty_weight = validate.nonnegative(
-            gradient_penalty_weight, "gradient_penalty_weight"
+        penalties = contracts.check_penalties(
+            gradient_penalty_weight,
+            gradient_penalty_target,
+            gradient_penalty_one_sided,
+            r1_penalty_weight,
         )
-        self.gradient_penalty_target = validate.positive(
-            gradient_penalty_target, "gradient_penalty_target", allow_none=False
-        )
-        self.gradient_penalty_one_sided = validate.boolean(
-            gradient_penalty_one_sided, "gradient_penalty_one_sided"
-        )
-        self.r1_penalty_weight = validate.nonnegative(r1_penalty_weight, "r1_penalty_weight")
         self._check_discriminator(discriminator)
-        self._check_data(data)
-        if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
-            validate.fail(ValueError, "pack", "a positive int", pack)
-        batch_size = validate.integer(batch_size, "batch_size", allow_none=True)
-        if batch_size is not None and batch_size % pack:
-            raise ValueError(f"batch_size={batch_size} must be a multiple of pack={pack}.")
-        if condition is not None and not (
-            callable(condition) or isinstance(condition, tfp.distributions.Distribution)
-        ):
-            validate.fail(
-                TypeError,
-                "condition",
-                "a TFP distribution or a program condition(batch_size) -> y",
-                condition,
-            )
+        batch_size = contracts.check_gan_arguments(pack, batch_size, condition, augment)
+        contracts.check_non_adversarial(
+            non_adversarial_loss, weight_factor, gradient_ratio, gradient_ratio_epsilon
+        )
+        if generator_inputs is None:
+            self._check_data(data)
+        bound = data if generator_inputs is None else contracts.paired(data, generator_inputs)
         self.generator_loss, self.discriminator_loss = losses.get(loss)
-
-        super().__init__(data, batch_size=batch_size, seed=seed)
-        self.pack = pack
+        super().__init__(bound, batch_size=batch_size, seed=seed)
+        self.gradient_penalty_weight, self.gradient_penalty_target = penalties[:2]
+        self.gradient_penalty_one_sided, self.r1_penalty_weight = penalties[2:]
+        self.data, self.pack, self.paired = data, pack, generator_inputs is not None
+        self.non_adversarial_loss, self.weight_factor = non_adversarial_loss, weight_factor
+        self.gradient_ratio, self.gradient_ratio_epsilon = gradient_ratio, gradient_ratio_epsilon
+        if gradient_ratio is not None:
+            self.persistent_tapes = ("Gen",)
         with self.replicas.scope():
             # ε of the gradient penalty: a seeded stream that checkpoints hold,
             # drawn for the global batch and split like it (`replica_part`).
-            self._penalty_seeds = keras.random.SeedGenerator(seed)
+            self.penalty_seeds = keras.random.SeedGenerator(seed)
         (self.fake,) = self.data.keys()
-        self.augment = augment
+        self.augment, self.condition = augment, condition
         self.discriminator = discriminator if augment is None else augmented(discriminator, augment)
-        self.condition = condition
         self.conditional = condition is not None or self._takes_condition(self.fake)
-        structure = self.stream.structure
-        if self.conditional and not (isinstance(structure, tuple) and len(structure) == 2):
-            raise ValueError(
-                "data: a conditional GAN (a generator fake(batch_size, y), or condition=) "
-                "binds pairs of observations and labels, {fake: (x_true, y_true)}, got "
-                f"{type(next(iter(self.data.values()))).__name__} observations."
-            )
+        self.judges_inputs = self.paired and contracts.takes_two_arguments(discriminator)
+        if not self.paired:
+            contracts.check_conditional_structure(self.conditional, self.stream, data)
 
     _takes_condition = staticmethod(contracts.takes_two_arguments)
     _check_data = staticmethod(contracts.check_generator_binding)
 
-    @staticmethod
-    def _check_discriminator(discriminator):
-        validate.function(discriminator, "discriminator", "function D(x) -> logits")
+    _check_discriminator = staticmethod(contracts.check_discriminator)
 
     def objectives(self, x_true):
+        if self.paired:
+            x_true, inputs = x_true
+            x_fake = self.call("Gen", self.fake, inputs)
+            contracts.check_like(
+                x_fake, x_true, "data: the generator's output", "the observed batch"
+            )
+            y = inputs if self.judges_inputs else None
+            return self.adversarial_objectives(x_true, x_fake, y, y, inputs)
         if self.conditional:
             return self.conditional_objectives(*self.conditioned_batch(*x_true))
-        x_fake = self.call("Gen", self.fake, self.batch_size_of(x_true))
+        n = self.batch_size_of(x_true)
+        x_fake = self.call("Gen", self.fake, n)
         contracts.check_like_nest(
             x_fake,
             x_true,
@@ -184,19 +176,7 @@ class GANInference(Inference):
             "the observed batch",
             self.stream.names,
         )
-        critic = self.discriminator
-        if isinstance(x_true, dict):  # a tuple for the joint critic, the dict for D
-            keys = sorted(x_true)
-            x_true, x_fake = (tuple(x[k] for k in keys) for x in (x_true, x_fake))
-            critic = lambda *c: self.discriminator(dict(zip(keys, c)))
-        x_true, x_fake = pack_nest(x_true, self.pack), pack_nest(x_fake, self.pack)
-        args = lambda x: x if isinstance(x, tuple) else (x,)
-        d_true = contracts.check_logits(self.call("Disc", critic, *args(x_true)), x_true)
-        d_fake = contracts.check_logits(self.call("Disc", critic, *args(x_fake)), x_fake)
-        loss_d = self.discriminator_loss(d_true, d_fake)
-        loss_d += self.penalties(x_true, x_fake, loss_d.dtype, critic)
-        loss = self.generator_loss(d_true, d_fake)
-        return loss, loss_d, concat_outputs(d_true, d_fake)
+        return self.adversarial_objectives(x_true, x_fake, inputs=n)
 
     def conditioned_batch(self, x_true, y_true):
         """`(x_true, y_true, x_fake, y_fake)` of a conditional GAN: y_fake is
@@ -205,11 +185,9 @@ class GANInference(Inference):
         n = self.batch_size_of(x_true)
         y_fake = y_true if self.condition is None else self._draw_condition(n, y_true)
         x_fake = self.call("Gen", self.fake, n, y_fake)
+        observed = f"the observed batch ({self.stream.names[0]})"
         contracts.check_like(
-            x_fake,
-            x_true,
-            "data: the generated batch fake(batch_size, y)",
-            f"the observed batch ({self.stream.names[0]})",
+            x_fake, x_true, "data: the generated batch fake(batch_size, y)", observed
         )
         return x_true, y_true, x_fake, y_fake
 
@@ -222,65 +200,65 @@ class GANInference(Inference):
 
     def conditional_objectives(self, x_true, y_true, x_fake, y_fake):
         """The conditional GAN's objectives (see the class docstring)."""
-        m = self.pack
-        x_true, y_true, x_fake, y_fake = (pack(v, m) for v in (x_true, y_true, x_fake, y_fake))
-        d_true = self.call("Disc", self.discriminator, x_true, y_true)
-        d_fake = self.call("Disc", self.discriminator, x_fake, y_fake)
+        return self.adversarial_objectives(x_true, x_fake, y_true, y_fake, y_fake)
+
+    def adversarial_objectives(self, x_true, x_fake, y_true=None, y_fake=None, inputs=None):
+        """`(loss, loss_d, d_outputs)` of D judging x_true against x_fake, or
+        the pairs (x, y) of a conditional D when y_true is given; `inputs` are
+        the generator's (the model's `generator_inputs`).
+        """
+        model_data = x_true, x_fake
+        x_true, x_fake, critic = critics.joint(x_true, x_fake, self.discriminator)
+        x_true, x_fake, y_true, y_fake = (
+            pack_nest(v, self.pack) for v in (x_true, x_fake, y_true, y_fake)
+        )
+        args = lambda x, y: (x if isinstance(x, tuple) else (x,)) + (() if y is None else (y,))
+        out_true = self.call("Disc", critic, *args(x_true, y_true))
+        out_fake = self.call("Disc", critic, *args(x_fake, y_fake))
         d_true, d_fake = (
-            contracts.check_logits(d_true, x_true),
-            contracts.check_logits(d_fake, x_fake),
+            contracts.check_logits(contracts.logits_of(out), x, patches=True)
+            for out, x in ((out_true, x_true), (out_fake, x_fake))
         )
         loss_d = self.discriminator_loss(d_true, d_fake)
-        loss_d += self.penalties(
-            x_true,
-            x_fake,
-            loss_d.dtype,
-            critic=lambda x: self.discriminator(x, y_fake),
-            real_critic=lambda x: self.discriminator(x, y_true),
-        )
+        given = lambda y: critic if y is None else (lambda x: self.discriminator(x, y))
+        loss_d += self.penalties(x_true, x_fake, loss_d.dtype, given(y_fake), given(y_true))
         loss = self.generator_loss(d_true, d_fake)
+        if self.non_adversarial_loss is not None:
+            fields = inputs, *model_data, out_true, out_fake
+            loss = self.combined_generator_loss(losses.GANLoss(loss, loss_d), *fields)
         return loss, loss_d, concat_outputs(d_true, d_fake)
 
-    def penalties(self, real, fake, dtype, critic=None, real_critic=None):
-        """λ_gp · gradient penalty + λ_r1 · R1 at the discriminator's inputs
-        `real` (R1's side) and `fake`, tensors or tuples for a joint critic;
-        `critic` (the discriminator by default) is what the gradient penalty
-        differentiates, `real_critic` (`critic` by default) what R1 does. The
-        discriminator is called directly, so activity regularizers are counted
-        for its calls on real and generated data only.
+    def combined_generator_loss(self, gan_loss, *fields):
+        """ℓ(model) and L_adv combined by TF-GAN's rule, `model` the batch's
+        `GANModel` (`fields`: generator inputs, real and generated data, D's
+        outputs on each), both recorded ("loss/non_adversarial",
+        "loss/adversarial"). Without a "Gen" tape (the build, a "Disc" update)
+        no ratio is needed and 1 stands in.
         """
-        critic = critic or self.discriminator
-        real_critic = real_critic or critic
-        total = tf.zeros([], dtype)
-        with scopes.scope("Disc"):
-            if self.gradient_penalty_weight:
-                n = tf.shape(tf.nest.flatten(real)[0])[0]
-                alpha = distribute.replica_part(
-                    lambda m: keras.random.uniform([m], seed=self._penalty_seeds), n
-                )
-                gp = losses.gradient_penalty(
-                    critic,
-                    real,
-                    fake,
-                    target=self.gradient_penalty_target,
-                    one_sided=self.gradient_penalty_one_sided,
-                    alpha=alpha,
-                )
-                total += tf.cast(self.gradient_penalty_weight, dtype) * tf.cast(gp, dtype)
-            if self.r1_penalty_weight:
-                r1 = losses.r1_penalty(real_critic, real)
-                total += tf.cast(self.r1_penalty_weight, dtype) * tf.cast(r1, dtype)
-        return total
+        u, x_true, x_fake, d_true, d_fake = fields
+        tape, gen_vars = self.trainer.tapes.get("Gen", (None, self.variables.get("Gen", [])))
+        disc = self.variables.get("Disc", []), "Disc", self.discriminator
+        model = losses.GANModel(
+            u, x_fake, gen_vars, "Gen", self.fake, x_true, d_true, d_fake, *disc
+        )
+        main = contracts.scalar_objective(self.non_adversarial_loss(model), gan_loss)
+        self.record({"loss/non_adversarial": main, "loss/adversarial": gan_loss.generator_loss})
+        weights = (self.weight_factor, self.gradient_ratio)
+        if self.gradient_ratio is not None and tape is None:
+            weights = (1.0, None)
+        epsilon = self.gradient_ratio_epsilon
+        combined = losses.combine_adversarial_loss(
+            gan_loss, model, main, *weights, epsilon, False, False, tape=tape
+        )
+        return combined.generator_loss
+
+    penalties = critics.penalties  # penalties(real, fake, dtype, critic=D, real_critic=critic)
 
     # -- Sampling -------------------------------------------------------------------
 
     def _check_sampling(self):
         """Raises ValueError when `sample(n)` has nothing to draw from."""
-        if self.conditional and self.condition is None:
-            raise ValueError(
-                "sample: this conditional GAN has no condition= to draw labels from; "
-                "pass them, sample(n, y)."
-            )
+        contracts.check_sampling(self.paired, self.conditional, self.condition)
 
     def generate(self, n, y=None):
         """n generated examples; for a conditional GAN the pair `(x, y)`, y
@@ -293,75 +271,29 @@ class GANInference(Inference):
             y = self._draw_condition(n, self.stream.example_batch(self.batch_size)[1])
         return self.call("Gen", self.fake, n, y), y
 
-    def sample(self, n, y=None, ema=True):
-        """`n` generated examples as NumPy data shaped like the observations,
-        from the averaged weights when kept (`initialize(ema_decay=...)`) unless
-        `ema=False`. A conditional GAN returns pairs `(x, y)`: labels y drawn
-        from `condition`, or those given, one label (repeated n times) or n labels.
+    def sample(self, n, y=None, ema=True, training=None):
+        """`Inference.sample`; a conditional GAN returns pairs `(x, y)`, labels y
+        drawn from `condition` or given (one, repeated n times, or n); with
+        `generator_inputs`, `sample(n, u)` returns G(u).
         """
         if y is None:
             self._check_sampling()
-            return super().sample(n, ema=ema)
-        if not self.conditional:
-            raise ValueError("sample: y is for conditional GANs (fake(batch_size, y)).")
-        n = validate.integer(n, "n", minimum=0)
-        spec = self.stream.spec[1]
-        y = tf.cast(tf.convert_to_tensor(y), spec.dtype)
-        label = spec.shape[1:]
-        if y.shape.rank == label.rank and label.is_compatible_with(y.shape):
-            y = tf.broadcast_to(y, [n] + y.shape.as_list())
-        if y.shape.rank != spec.shape.rank or not label.is_compatible_with(y.shape[1:]):
-            raise ValueError(
-                f"sample: y must be one label of shape {label} or n labels, got {y.shape}."
-            )
-        if y.shape[0] != n:
-            raise ValueError(f"sample: got {y.shape[0]} labels for n={n}.")
-        return self.serving.function("sample_given", ema)(y).numpy(), y.numpy()
+            return super().sample(n, ema=ema, training=training)
+        y = serving.given_inputs(y, self.stream, n, self.conditional or self.paired)
+        x = self.serving.function("sample_given", ema, training)(y).numpy()
+        return x if self.paired else (x, y.numpy())
 
     def serving_functions(self):
-        """`sample(n)` (structured like the observations); for a conditional
-        GAN, `sample_given(y) -> x` too, and `sample(n)` only with `condition`.
+        """`sample(n)`, for a conditional GAN only with `condition`, and
+        `sample_given(y) -> x` for a conditional one or G(u) with inputs.
         """
         functions = {}
-        if not self.conditional or self.condition is not None:
+        if not (self.paired or (self.conditional and self.condition is None)):
             functions = super().serving_functions()
-        if self.conditional:
-            draw = lambda y: self.call("Gen", self.fake, tf.shape(y)[0], y)
+        if self.conditional or self.paired:
+            self.build()
+            args = (lambda y: (y,)) if self.paired else (lambda y: (tf.shape(y)[0], y))
+            draw = lambda y: self.call("Gen", self.fake, *args(y))
             batch = self.batch_size or 256
             functions["sample_given"] = serving.map_function(draw, self.stream.spec[1], batch)
         return functions
-
-
-def pack_nest(x, m):
-    """`pack` applied to each component of a (possibly structured) batch."""
-    return tf.nest.map_structure(lambda c: pack(c, m), x)
-
-
-def pack(x, m):
-    """Concatenates each m consecutive samples along the last axis (PacGAN):
-    [b, ..., c] -> [b / m, ..., m * c].
-    """
-    if m == 1:
-        return x
-    x = tf.convert_to_tensor(x)
-    if x.shape.rank == 1:
-        return tf.reshape(x, [-1, m])
-    shape = tf.shape(x)
-    grouped = tf.reshape(x, tf.concat([[-1, m], shape[1:]], 0))  # [b/m, m, ..., c]
-    rank = x.shape.rank + 1
-    moved = tf.transpose(grouped, [0] + list(range(2, rank - 1)) + [1, rank - 1])
-    return tf.reshape(moved, tf.concat([[-1], shape[1:-1], [m * shape[-1]]], 0))
-
-
-def concat_outputs(*outputs):
-    """Discriminator outputs flattened into one vector (the histogram summary's)."""
-    return tf.concat([tf.reshape(x, [-1]) for x in outputs], axis=0)
-
-
-def augmented(discriminator, augment):
-    """D(T(x), ...): the discriminator seeing the augmented observations."""
-
-    def with_augment(x, *rest):
-        return discriminator(augment(x) if tf.is_tensor(x) else x, *rest)
-
-    return with_augment
