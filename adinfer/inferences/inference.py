@@ -1,33 +1,30 @@
 """The base class: Edward's lifecycle, composing the engine's parts."""
 
-import functools
-
 import keras
 import tensorflow as tf
 
 from adinfer import data as data_lib
 from adinfer import distribute, validate
 from adinfer import optimizers as optimizers_lib
-from adinfer.engine import averages, checkpointing, groups, loop, reporting, schedule, serving
+from adinfer.engine import (
+    averages,
+    checkpointing,
+    groups,
+    handles,
+    loop,
+    reporting,
+    schedule,
+    serving,
+)
 from adinfer.engine import step as step_lib
+from adinfer.engine.handles import in_strategy
 from adinfer.engine.step import NonFiniteError
 
 GROUPS = groups.GROUPS
 __all__ = ["GROUPS", "Inference", "NonFiniteError"]
 
 
-def in_strategy(method):
-    """Runs `method` in the scope of the strategy the inference was built in."""
-
-    @functools.wraps(method)
-    def in_scope(self, *args, **kwargs):
-        with self.replicas.scope():
-            return method(self, *args, **kwargs)
-
-    return in_scope
-
-
-class Inference:
+class Inference(handles.Handles):
     """Adversarial inference: an objective pair and the engine that optimises it.
 
     A subclass states its objective in `objectives(x_true)`, returning the
@@ -52,12 +49,9 @@ class Inference:
     ```
 
     Each `update` runs a `tf.function` compiled once per `variables` value (and
-    input signature); `run` fuses several updates into one compiled call.
-
-    After `initialize`, `inference.variables["Gen"]` and
-    `inference.variables["Disc"]` list the variables each group trains (found
-    by running the networks, or `var_list` / `var_list_d`), and
-    `inference.optimizers["Gen"]` / `["Disc"]` their optimizers.
+    input signature); `run` fuses several updates into one compiled call. After
+    `initialize`, `inference.variables[group]` lists the variables each group
+    trains and `inference.optimizers[group]` its optimizer.
 
     Built inside a `tf.distribute` strategy's scope (networks, optimizers and
     the inference), the same inference trains data-parallel on the strategy's
@@ -65,16 +59,14 @@ class Inference:
     one a single device makes for that batch (see `adinfer.distribute`).
 
     The machinery lives in `adinfer.engine`, one part per responsibility, each
-    an attribute: `grouping` (program calls, groups, regularization),
-    `trainer` (the compiled step and loop), `averaging` (generator EMA),
-    `checkpointing`, `serving` (sample and export), `reporting` (summaries,
-    progress).
+    an attribute: `grouping` (program calls, groups, regularization), `trainer`
+    (the compiled step and loop), `averaging` (generator EMA), `checkpointing`,
+    `serving` (sample and export), `reporting` (summaries, progress); `run`'s
+    driver is `engine.loop`, and the handles on the parts (`call`, `save`,
+    `state_variables`, `train_function`, ...) come from `engine.handles`.
     """
 
     groups = GROUPS  # the groups this inference trains
-    # Groups whose objective differentiates itself (TF-GAN's gradient_ratio): their
-    # tape is persistent and `self.trainer.tapes[group]` is `(tape, variables)`.
-    persistent_tapes = ()
     _objective_args = ()  # attributes a subclass's `initialize` sets (see `_initialize_with`)
 
     def __init__(self, data, batch_size=None, seed=None):
@@ -150,42 +142,6 @@ class Inference:
         except Exception:
             self.__dict__.update(before)
             raise
-
-    # -- Calling programs in their group ---------------------------------------
-
-    def call(self, group, program, *args):
-        """Runs `program(*args)` as part of `group` ("Gen" or "Disc").
-
-        Variables created on first call are named `group/...`. A TFP distribution
-        as program is sampled (`program.sample(*args)`); a distribution returned by
-        a program is sampled once (reparameterized where the distribution is), so
-        priors, encoders and decoders may be distributions.
-        """
-        return self.grouping.call(group, program, *args)
-
-    @staticmethod
-    def batch_size_of(x):
-        """The batch size of `x` (of its first component for a structured batch):
-        a Python int when static, else a scalar tensor.
-        """
-        x = tf.nest.flatten(x)[0]
-        return x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
-
-    def build(self):
-        """Runs the objective once, eagerly, to build lazily created networks
-        under their group's scope and to find each group's variables.
-        """
-        self.grouping.build(self.objectives, self.stream.example_batch(self.batch_size))
-
-    def record(self, scalars):
-        """Writes `{tag: scalar tensor}` from inside the objective to TensorBoard,
-        at the updates the engine writes its own scalars (t = 1 and every
-        `n_print`), and keeps them in `self.scalars`. Nothing is written
-        without a `logdir`, while the networks are built, or under XLA.
-        """
-        self.scalars = dict(scalars)
-        if not self.grouping.building and not self.jit_compile:
-            self.reporting.record(self.t, self.scalars)
 
     # -- Lifecycle --------------------------------------------------------------
 
@@ -362,21 +318,20 @@ class Inference:
           feed_dict: a fixed feed for placeholders, used at every update.
           evaluate: `fn(inference) -> {name: scalar}`, called every
             `evaluate_every` iterations and at the end; its values are shown on
-            the progress bar and written to TensorBoard as `eval/<name>`. The
-            random streams and network state it touches (a sample it draws, say)
-            are put back afterwards, so evaluation never changes the trajectory.
+            the progress bar, written to TensorBoard and the history as
+            `eval/<name>`. The state it touches (random streams, say) is put
+            back, so evaluation never changes the trajectory.
           evaluate_every: iterations between evaluations; `max(1, n_iter // 10)`
             by default.
           callbacks: Keras callbacks, with the inference as their `model`, run
             between compiled calls (where and why: `adinfer.engine.loop`).
-            Tried and working: `CSVLogger`, `EarlyStopping` (on `loss`, `loss_d`
-            or `eval/<name>` with `mode`), `LambdaCallback`, `TerminateOnNaN`
-            (adinfer's guard raises at the same iteration) and any callback
-            that reads `logs` or sets `model.stop_training`. Not applicable,
-            needing a Keras `Model`: `ModelCheckpoint` and `BackupAndRestore`
-            (use `checkpoint_dir`), `TensorBoard` (`logdir`),
-            `LearningRateScheduler` and `ReduceLROnPlateau` (a learning-rate
-            schedule in the optimizer), `EarlyStopping(restore_best_weights=True)`.
+            Working: `CSVLogger`, `EarlyStopping` (on `loss`, `loss_d` or
+            `eval/<name>`, with `mode`), `LambdaCallback`, `TerminateOnNaN` (it
+            and adinfer's guard stop at the same iteration), any callback that
+            reads `logs` or sets `model.stop_training`. Not applicable (they
+            need a Keras `Model`): `ModelCheckpoint`, `BackupAndRestore` (use
+            `checkpoint_dir`), `TensorBoard` (`logdir`), `LearningRateScheduler`,
+            `ReduceLROnPlateau`, `EarlyStopping(restore_best_weights=True)`.
           train_steps: `adinfer.GANTrainSteps(generator_train_steps=m,
             discriminator_train_steps=k)`, TF-GAN's: k "Disc" updates, then m
             "Gen" updates per iteration; `n_critic=k` is `GANTrainSteps(1, k)`.
@@ -421,121 +376,25 @@ class Inference:
         if self.reporting.close():
             self.trainer.retrace_if_changed(None)  # they hold the closed writer
 
-    # -- Training state ---------------------------------------------------------
-
-    def save(self):
-        """Writes a checkpoint of the whole training state to `checkpoint_dir`
-        (numbered by `t`); returns its path.
-        """
-        return self.checkpointing.save()
-
-    @property
-    def checkpoint(self):
-        """The `tf.train.Checkpoint` of the training state (after `initialize`)."""
-        return self.checkpointing.checkpoint
-
-    @property
-    def state_variables(self):
-        """Every variable the objective reads, trainable or not (network weights,
-        batch-norm statistics, `keras.random.SeedGenerator` states, ...), found
-        by tracing the objective once: what a checkpoint must hold for training
-        to continue exactly, and what evaluation puts back.
-        """
-        if self._state_variables is None:
-            self.build()
-            trained = [v for g in self.groups for v in self.variables.get(g, [])]
-            self._state_variables = self.grouping.state_variables(
-                self.objectives, self.stream.example_batch(self.batch_size), trained
-            )
-        return self._state_variables
-
-    @property
-    def averages(self):
-        """The exponential moving averages of the "Gen" variables (with
-        `initialize(ema_decay=...)`), in the order of `variables["Gen"]`; see
-        `adinfer.engine.averages` for why they never overwrite the weights.
-        """
-        return self.averaging.of(self.variables["Gen"])
-
-    @property
-    def networks(self):
-        """`{group: [networks]}`: the Keras networks each group's programs reach,
-        as a checkpoint's `networks` holds them.
-        """
-        self.build()
-        return self.grouping.network_list()
-
-    ema_decay = property(lambda self: self.averaging.decay)
-    checkpoint_every = property(lambda self: self.checkpointing.every)
-    n_iter = property(lambda self: self.reporting.n_iter)
-    n_print = property(lambda self: self.reporting.n_print)
-    progbar = property(lambda self: self.reporting.progbar)
-    logdir = property(lambda self: self.reporting.logdir)
-
     # -- Sampling and export ----------------------------------------------------
 
     @in_strategy
-    def sample(self, n, ema=True, training=None):
+    def sample(self, n, ema=True):
         """`n` generated examples as a NumPy array, drawn in batches of
         `batch_size` (256 without one); from the averaged weights when
-        `initialize(ema_decay=...)` keeps them, unless `ema=False`. Programs
-        that take Keras's `training` keyword get `training` (None: their own
-        default; while training they get True).
+        `initialize(ema_decay=...)` keeps them, unless `ema=False`.
         """
         n = validate.integer(n, "n", minimum=0)
-        fn = self.serving.function("sample", ema, training)
+        fn = self.serving.function("sample", ema)
         return tf.nest.map_structure(lambda x: x.numpy(), fn(tf.constant(n, tf.int32)))
 
     @in_strategy
-    def export(self, path, ema=True, training=None):
+    def export(self, path, ema=True):
         """Writes a SavedModel to `path` whose loaded object serves `sample(n)`
         (an int32 scalar in, a batch out) and the subclass's other maps
         (`encode(x)`, `reconstruct(x)` for BiGAN); `tf.saved_model.load(path)`
         serves it without adinfer. The random streams the generator reads are
         saved with their current state; the averaged weights are served when
-        kept, unless `ema=False`; `training` as in `sample`.
+        kept, unless `ema=False`.
         """
-        return self.serving.export(path, ema, training)
-
-    # -- Compiled functions -------------------------------------------------------
-
-    def train_function(self, variables=None):
-        """The compiled step of `update(variables=...)` (after `initialize`), a
-        concrete function: the fed batches in, `[t, loss, loss_d, failed]` out.
-        """
-        self._check_variables(variables)
-        return self.trainer.update_function(variables)
-
-    def run_function(self, n_critic=None, train_steps=None):
-        """The compiled loop of `run(n_critic=..., train_steps=...)`:
-        `(n, *fed) -> (t, losses, failed)`.
-        """
-        steps = schedule.train_steps(n_critic, train_steps, type(self).__name__, self.groups)
-        return self.trainer.loop_function(steps)
-
-    def compiled_functions(self):
-        """`{key: function}` of the training functions compiled so far (a copy)."""
-        return dict(self.trainer.compiled)
-
-    def reset_compiled(self):
-        """Forgets every compiled function, training and serving: after a program,
-        network or objective attribute was replaced, the next call traces anew.
-        """
-        self.trainer.retrace_if_changed(None)
-        self.serving.clear()
-
-    def summaries(self, condition=True):
-        """Inside a compiled step, with `logdir`: TensorBoard writes in this
-        context are recorded at step `t`, at the updates where the engine
-        writes its own (t = 1 and every `n_print`), and when `condition`.
-        """
-        return self.reporting.summaries(self.t, condition)
-
-    # -- Helpers of the lifecycle -------------------------------------------------
-
-    def _check_variables(self, variables):
-        expected = " or ".join(["None"] + [f'"{g}"' for g in self.groups])
-        if variables is not None and not isinstance(variables, str):
-            validate.fail(TypeError, "variables", expected, variables)
-        if variables is not None and variables not in self.groups:
-            validate.fail(ValueError, "variables", expected, variables)
+        return self.serving.export(path, ema)
