@@ -14,12 +14,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
-from test_checkpoints import make_gan, values
+from test_checkpoints import ENV, WORKER, make_gan, values
 
 import adinfer
 from adinfer.engine import checkpointing
@@ -387,3 +389,49 @@ def _zero(path):
     size = os.path.getsize(path)
     with open(path, "wb") as f:
         f.write(b"\0" * size)
+
+
+@pytest.mark.slow
+class TwoProcessesTest(tf.test.TestCase):
+    def test_the_second_process_fails_fast(self):
+        """A training process holds its directory: a second inference on it
+        (here, in this process) fails at once naming the first's pid; once the
+        first is killed, its lock is stale and the directory resumes.
+        """
+        directory = os.path.join(self.get_temp_dir(), "shared")
+        first = subprocess.Popen(
+            [sys.executable, WORKER, "gan", "100000", directory, os.devnull, "--every", "50"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=ENV,
+        )
+        try:
+            self.assertEqual(first.stdout.readline().strip(), "training")
+            lock = os.path.join(directory, checkpointing.LOCK_FILE)
+            deadline = time.time() + 120
+            while tf.train.latest_checkpoint(directory) is None and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertTrue(os.path.exists(lock))
+            inference, _, optimizers = make_gan()
+            started = time.time()
+            with self.assertRaisesRegex(
+                ValueError,
+                rf"checkpoint_dir must be a directory no other run writes.*process {first.pid}",
+            ):
+                inference.initialize(n_print=0, checkpoint_dir=directory, **optimizers)
+            print(f"refused in {time.time() - started:.2f} s")
+            self.assertEqual(int(inference.t), 0)
+            with open(lock) as f:  # still the first run's
+                self.assertEqual(json.load(f)["pid"], first.pid)
+        finally:
+            first.kill()
+            first.wait(timeout=30)
+        # Its process gone, the lock is stale and taken over; the worker's wider
+        # networks do not fit ours, so the lock is let go again, nothing restored.
+        inference, _, optimizers = make_gan()
+        with messages() as out:
+            with self.assertRaisesRegex(ValueError, r"does not fit this inference"):
+                inference.initialize(n_print=0, checkpoint_dir=directory, **optimizers)
+        self.assertIn(f"process {first.pid} is no longer running", out.getvalue())
+        self.assertFalse(os.path.exists(lock))

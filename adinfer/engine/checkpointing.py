@@ -52,6 +52,8 @@ def check_arguments(checkpoint_dir, checkpoint_every, max_to_keep, warm_start_fr
     returns the warm-start checkpoint path (or None).
     """
     validate.writable_directory(checkpoint_dir, "checkpoint_dir")
+    if checkpoint_dir is not None and "://" not in os.fspath(checkpoint_dir):
+        DirectoryLock(os.fspath(checkpoint_dir)).check()  # another process's: fail fast
     validate.integer(checkpoint_every, "checkpoint_every", allow_none=True)
     validate.integer(max_to_keep, "max_to_keep", allow_none=True)
     if checkpoint_every is not None and checkpoint_dir is None:
@@ -115,6 +117,14 @@ class DirectoryLock:
             os.remove(aside)
             logger.warning("took over the stale lock %s (%s)", self.path, stale)
         self.refuse(self.read())
+
+    def check(self):
+        """Refuses a lock held by a live process other than this one."""
+        holder = self.read()
+        if holder == "unreadable" or (
+            holder is not None and holder["pid"] != os.getpid() and self.stale(holder) is None
+        ):
+            self.refuse(holder)
 
     def create(self):
         record = {**self.identity(), "since": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
