@@ -67,6 +67,9 @@ class Inference(handles.Handles):
     """
 
     groups = GROUPS  # the groups this inference trains
+    # Groups whose objective differentiates itself (TF-GAN's gradient_ratio): their
+    # tape is persistent and `self.trainer.tapes[group]` is `(tape, variables)`.
+    persistent_tapes = ()
     _objective_args = ()  # attributes a subclass's `initialize` sets (see `_initialize_with`)
 
     def __init__(self, data, batch_size=None, seed=None):
@@ -379,22 +382,24 @@ class Inference(handles.Handles):
     # -- Sampling and export ----------------------------------------------------
 
     @in_strategy
-    def sample(self, n, ema=True):
+    def sample(self, n, ema=True, training=None):
         """`n` generated examples as a NumPy array, drawn in batches of
         `batch_size` (256 without one); from the averaged weights when
-        `initialize(ema_decay=...)` keeps them, unless `ema=False`.
+        `initialize(ema_decay=...)` keeps them, unless `ema=False`. Programs
+        that take Keras's `training` keyword get `training` (None: their own
+        default; while training they get True).
         """
         n = validate.integer(n, "n", minimum=0)
-        fn = self.serving.function("sample", ema)
+        fn = self.serving.function("sample", ema, training)
         return tf.nest.map_structure(lambda x: x.numpy(), fn(tf.constant(n, tf.int32)))
 
     @in_strategy
-    def export(self, path, ema=True):
+    def export(self, path, ema=True, training=None):
         """Writes a SavedModel to `path` whose loaded object serves `sample(n)`
         (an int32 scalar in, a batch out) and the subclass's other maps
         (`encode(x)`, `reconstruct(x)` for BiGAN); `tf.saved_model.load(path)`
         serves it without adinfer. The random streams the generator reads are
         saved with their current state; the averaged weights are served when
-        kept, unless `ema=False`.
+        kept, unless `ema=False`; `training` as in `sample`.
         """
-        return self.serving.export(path, ema)
+        return self.serving.export(path, ema, training)
