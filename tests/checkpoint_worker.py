@@ -11,6 +11,7 @@ network variable to OUT.npz at the end.
 """
 
 import argparse
+import logging
 import os
 import sys
 
@@ -21,6 +22,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import adinfer  # noqa: E402
+
+# adinfer's messages (resume, ...) on stdout, which the parent test reads.
+logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s: %(message)s")
 
 
 def build(kind, width=16):

@@ -5,6 +5,7 @@ training, and the stop at the first non-finite update.
 import contextlib
 import glob
 import io
+import logging
 import os
 import random
 import signal
@@ -107,11 +108,10 @@ class CheckpointTest(tf.test.TestCase):
         self.assertEqual(int(inference.t), 200)
 
         inference, networks, optimizers = make_gan()
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
+        with self.assertLogs("adinfer", logging.INFO) as logs:
             inference.run(n_iter=300, n_print=0, checkpoint_dir=directory, **optimizers)
-        self.assertIn("resumed from", out.getvalue())
-        self.assertIn("at t=200", out.getvalue())
+        self.assertIn("resumed from", logs.output[0])
+        self.assertIn("at t=200", logs.output[0])
         self.assertEqual(int(inference.t), 300)
         self.assertEqual(os.path.basename(tf.train.latest_checkpoint(directory)), "ckpt-300")
         # A third identical call has nothing left to do.
