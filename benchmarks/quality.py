@@ -72,8 +72,11 @@ TOY = {
         n_iter=36_000,
     ),
 }
-METHODS = ("GAN", "GAN (pack 2)", "BiGAN", "BiGAN (pack 2)", "WGAN-GP")
-PACK = {"GAN (pack 2)": 2, "BiGAN (pack 2)": 2}
+METHODS = ("GAN", "GAN (pack 2)", "GAN (pack 4)", "BiGAN", "BiGAN (pack 2)", "WGAN-GP")
+# ALICE (issue 29): BiGAN's configuration plus the explicit cycle-consistency term
+# (`cycle_weight`); trained by benchmarks/inference_quality.py, not in this table.
+ALICE_METHODS = ("ALICE", "ALICE (pack 2)")
+PACK = {"GAN (pack 2)": 2, "GAN (pack 4)": 4, "BiGAN (pack 2)": 2, "ALICE (pack 2)": 2}
 EMA = " + EMA"  # suffix of the rows sampled from the averaged generator weights
 
 # The targets of issue 16 (mean over seeds 0-4): (rows they may be met by, the
@@ -101,6 +104,8 @@ PUBLISHED = {
     "ring": [("ALI (Lin et al., 2018)", 6.6, 97.6)],
     "grid": [("ALI (Lin et al., 2018)", 24.1, 95.7), ("PacGAN4 (Lin et al., 2018)", 24.8, 93.6)],
 }
+# The rows here set beside the published ones: the best row of each kind.
+COMPARED = ("BiGAN", "GAN (pack 2)", "GAN (pack 4)")
 
 # The architecture and optimiser (shared by every method unless a `bigan_`, `gan_`,
 # `pack_`, `bipack_`, `wgan_` or `TASK_` key overrides it, see `method_config`).
@@ -191,6 +196,8 @@ CONFIG = dict(
     bipack_enc_gauss=1,
     n_iter_mult=1.0,
     bipack_n_iter_mult=2.0,
+    cycle_weight=1.0,
+    n_reconstruct=0,
     jit=0,
 )
 
@@ -290,7 +297,10 @@ class Scaled(keras.layers.Layer):
 def train_toy(task, method, seed, n_iter, cfg=CONFIG):
     """Trains `method` on `task` from `seed`; returns ({"raw": 2,500 samples,
     "ema": 2,500 samples from the averaged generator}, seconds), or None when
-    the method is not available."""
+    the method is not available. With `cfg["n_reconstruct"]` = n > 0 (BiGAN and
+    ALICE), the dict also holds n held-out observations "x_test" (drawn with
+    seed + 10,000) and their reconstructions "rec" (`reconstruct(x)`, raw
+    weights) and "rec_mean" (`reconstruct(x, mean=True)`)."""
     if method == "WGAN-GP" and not hasattr(adinfer, "WGANInference"):
         return None
     cfg = method_config(cfg, task, method)
@@ -314,7 +324,7 @@ def train_toy(task, method, seed, n_iter, cfg=CONFIG):
     }
     run = dict(n_iter=n_iter, n_print=0, jit_compile=bool(cfg["jit"]), ema_decay=cfg["ema"])
     start = time.perf_counter()
-    if method in ("GAN", "GAN (pack 2)"):
+    if method.startswith("GAN"):
         net = keras.Sequential(
             [Scaled(cfg["d_in"] / scale), discriminator_net(cfg)], name="discriminator"
         )
@@ -329,7 +339,7 @@ def train_toy(task, method, seed, n_iter, cfg=CONFIG):
             gradient_penalty_weight=cfg["gp"],
         )
         inference.run(**opts, **run)
-    elif method in ("BiGAN", "BiGAN (pack 2)"):
+    elif method.startswith(("BiGAN", "ALICE")):
         enc_out = 2 * z_dim if cfg["enc_gauss"] else z_dim
         enc = keras.Sequential([Scaled(1.0 / scale), generator_net(cfg, enc_out)], name="encoder")
         if cfg["enc_gauss"]:  # ALI's stochastic encoder: q(z | x) = N(mu(x), sigma(x)^2)
@@ -357,7 +367,8 @@ def train_toy(task, method, seed, n_iter, cfg=CONFIG):
                 tf.concat([x * (cfg["d_in"] / scale), z], axis=-1), training=True
             )
         decoder = lambda z: gen(z, training=True)  # noqa: E731
-        inference = adinfer.BiGANInference(
+        alice = dict(cycle_weight=cfg["cycle_weight"]) if method.startswith("ALICE") else {}
+        inference = (adinfer.ALICEInference if alice else adinfer.BiGANInference)(
             {prior: encoder},
             {decoder: x_train},
             disc,
@@ -366,6 +377,7 @@ def train_toy(task, method, seed, n_iter, cfg=CONFIG):
             seed=seed,
             r1_penalty_weight=cfg["r1"],
             gradient_penalty_weight=cfg["gp"],
+            **alice,
         )
         inference.run(**opts, **run)
     else:  # WGAN-GP (Gulrajani et al.): 5 critic updates per generator update
@@ -401,20 +413,28 @@ def train_toy(task, method, seed, n_iter, cfg=CONFIG):
         "raw": np.asarray(inference.sample(N_EVAL, ema=False)),
         "ema": np.asarray(inference.sample(N_EVAL, ema=True)),
     }
+    if cfg["n_reconstruct"] and hasattr(inference, "reconstruct"):
+        x_test = spec["sample"](cfg["n_reconstruct"], seed + 10_000)
+        samples["x_test"] = x_test
+        samples["rec"] = inference.reconstruct(x_test, ema=False)
+        samples["rec_mean"] = inference.reconstruct(x_test, ema=False, mean=True)
     return samples, seconds
 
 
 def method_config(cfg, task, method):
     """`cfg` with the overrides for `method` and `task` applied: a key
-    `bigan_KEY` (BiGAN, both packings), `bipack_KEY` (BiGAN pack 2), `gan_KEY`
-    (GAN, both packings), `pack_KEY` (GAN pack 2), `wgan_KEY` (WGAN-GP's own
+    `bigan_KEY` (BiGAN and ALICE, both packings), `bipack_KEY` (BiGAN and ALICE
+    pack 2), `gan_KEY` (GAN, every packing), `pack_KEY` (GAN pack 2 and 4), `wgan_KEY` (WGAN-GP's own
     keys and `wgan_ema`), `TASK_KEY` or `TASK_bigan_KEY` (etc.) replaces `KEY`, the most
     specific last."""
     prefix = {
         "GAN": ["gan_"],
         "GAN (pack 2)": ["gan_", "pack_"],
+        "GAN (pack 4)": ["gan_", "pack_"],
         "BiGAN": ["bigan_"],
         "BiGAN (pack 2)": ["bigan_", "bipack_"],
+        "ALICE": ["bigan_"],
+        "ALICE (pack 2)": ["bigan_", "bipack_"],
         "WGAN-GP": ["wgan_"],
     }.get(method, [])
     out = dict(cfg)
@@ -440,7 +460,7 @@ def mean_se(values):
     return values.mean(), se
 
 
-def _worker_init():
+def worker_init():
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
@@ -464,7 +484,7 @@ def train_all(jobs, n_jobs):
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(
-        n_jobs, initializer=_worker_init, maxtasksperchild=4
+        n_jobs, initializer=worker_init, maxtasksperchild=4
     ) as pool:
         return {job[:3]: out for job, out in zip(jobs, pool.map(_train_job, jobs, chunksize=1))}
 
@@ -568,7 +588,7 @@ def target_lines(task, per_seed, seeds, n_iter):
         ]
         for name, modes, hq in PUBLISHED[task]:
             lines.append(f"| {name} | {modes:.1f} | {hq:.1f} | - | 400,000 |")
-        for family in ("BiGAN", "GAN (pack 2)"):
+        for family in COMPARED:
             labels = [label for label in per_seed if label.startswith(family)]
             if not labels:
                 continue
@@ -865,7 +885,8 @@ def toy_report(args, task, rows, per_seed, seeds, seconds):
         f"{g['g_units'] or g['units']} ReLU MLP; discriminator {g['layers']}×"
         f"{g['d_units'] or g['units']} LeakyReLU(0.2) MLP; {lr(g)}; batch {g['batch']}. GAN "
         f"(pack 2): the discriminator on two samples concatenated; generator {gp['layers']}×"
-        f"{gp['g_units'] or gp['units']}; {lr(gp)}. BiGAN: {bigan(b)}. "
+        f"{gp['g_units'] or gp['units']}; {lr(gp)}. GAN (pack 4): the same on four samples "
+        f"(PacGAN4's packing). BiGAN: {bigan(b)}. "
         f"BiGAN (pack 2): {bigan(bp)}; the discriminator on two (x, z) pairs concatenated. "
         + ("Networks work in data/4 units. " if TOY[task]["scale"] != 1 else "")
         + f"WGAN-GP: Adam({c['wgan_lr']:g}, β=({c['wgan_beta_1']}, {c['wgan_beta_2']})){wdecay}, "
@@ -929,6 +950,58 @@ def digits_report(args, rows, info, seeds, seconds):
     return "\n".join(lines).rstrip() + "\n"
 
 
+def merge_part(old, new, methods):
+    """The part `old` (its RESULTS.md text) with the rows of `methods` from
+    `new` (this run's text of the same part): their table rows replace or join
+    the old ones (in METHODS order), this run's "Measured"/"Command" lines and
+    its published-comparison rows for them are added; the rest of `old` stays.
+    """
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+
+    def table_rows(lines):
+        return {
+            cells[1]: line for line in lines if (cells := _cells(line)) and "modes)" in cells[0]
+        }
+
+    old_rows, new_rows = table_rows(old_lines), table_rows(new_lines)
+    ours = lambda label: label.removesuffix(EMA) in methods  # noqa: E731
+    merged = [
+        (new_rows if m in methods else old_rows)[label]
+        for m in METHODS
+        for label in (m, m + EMA)
+        if label in (new_rows if m in methods else old_rows)
+    ]
+    first = next(i for i, line in enumerate(old_lines) if line in old_rows.values())
+    body = [line for line in old_lines if line not in old_rows.values()]
+    body[first:first] = merged
+    labels = ", ".join(label for label in new_rows if ours(label))
+    run = [f"Rows {labels}: " + line for line in new_lines[:2]]
+    at = next(i for i, line in enumerate(body) if line.startswith("Command:")) + 1
+    body[at:at] = run
+    here = [line for line in new_lines if "(here)" in line and ours(_cells(line)[0][:-7])]
+    body = [line for line in body if not ("(here)" in line and ours(_cells(line)[0][:-7]))]
+    last = max((i for i, line in enumerate(body) if "(here)" in line), default=None)
+    if last is not None:
+        body[last + 1 : last + 1] = here
+    return "\n".join(body).rstrip() + "\n"
+
+
+def _cells(line):
+    if not line.startswith("| ") or line.startswith("|---"):
+        return None
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def read_part(part):
+    """The current text of `part` in RESULTS.md's quality section ("" if none)."""
+    with open(RESULTS) as f:
+        text = f.read()
+    begin, end = part_markers(part)
+    if begin not in text:
+        return ""
+    return text.split(begin, 1)[1].split(end, 1)[0].strip("\n") + "\n"
+
+
 def write_results(parts):
     """Rewrites the parts of RESULTS.md's quality section named in `parts`
     ({part: text}), leaving the others and everything outside alone."""
@@ -990,6 +1063,12 @@ def main(argv=None):
         help="comma-separated subset of the toy methods (default: all)",
     )
     parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="toy parts: keep the rows of the methods not run (see merge_part); "
+        "e.g. --only grid --methods 'GAN (pack 4)' --merge",
+    )
+    parser.add_argument(
         "--config",
         action="append",
         default=[],
@@ -1015,7 +1094,7 @@ def main(argv=None):
     if n_seeds < 1:
         parser.error("--seeds must be positive")
     args.n_iter_digits = args.n_iter_digits or (30 if args.quick else DIGITS["n_iter"])
-    args.figures = not args.quick
+    args.figures = not args.quick and not args.merge
     if args.quick:
         CONFIG["n_train"] = 4096  # a smaller shuffle buffer: the smoke run is all start-up
     seeds = list(range(n_seeds))
@@ -1050,6 +1129,8 @@ def main(argv=None):
             task, seeds, args.iters[task], args.figures, methods, trained
         )
         parts[task] = toy_report(args, task, rows, per_seed, seeds, time.perf_counter() - start)
+        if args.merge and read_part(task):
+            parts[task] = merge_part(read_part(task), parts[task], methods)
     if "digits" in tasks:
         start = time.perf_counter()
         args.load = os.getloadavg()[0]  # this part's, for its header

@@ -19,7 +19,7 @@ RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")
 NUMBER = r"(-?\d+(?:\.\d+)?|nan|inf)"  # inf: the reverse KL of a run that covers no mode
 PM = re.compile(rf"^{NUMBER} ± {NUMBER}$")
 TOY_MODES = {"ring": 8, "grid": 25}
-METHODS = ("GAN", "GAN (pack 2)", "BiGAN", "BiGAN (pack 2)", "WGAN-GP")
+METHODS = ("GAN", "GAN (pack 2)", "GAN (pack 4)", "BiGAN", "BiGAN (pack 2)", "WGAN-GP")
 ROWS = METHODS + tuple(m + " + EMA" for m in METHODS)  # raw and averaged weights, same runs
 DIGIT_ROWS = ("GAN", "GAN + EMA", "GAN + DiffAugment", "GAN + DiffAugment + EMA")
 
