@@ -196,13 +196,13 @@ class TensorPoolTest(tf.test.TestCase):
         self.assertAllClose(np.mean(ages > 2 * size), 0.9**20, atol=0.05)
 
 
-def make_cyclegan(pool_size=4, learning_rate=0.05):
+def make_cyclegan(pool_size=4, learning_rate=0.05, **programs):
     nets = Nets()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, DIM)).astype(np.float32)
     y = rng.normal(2.0, 1.0, size=(30, DIM)).astype(np.float32)
     inference = adinfer.CycleGANInference(
-        (x, y), **nets.programs(), pool_size=pool_size, batch_size=8, seed=0
+        (x, y), **{**nets.programs(), **programs}, pool_size=pool_size, batch_size=8, seed=0
     )
     optimizers = {
         "optimizer": keras.optimizers.SGD(learning_rate),
@@ -238,10 +238,22 @@ class CycleGANTrainingTest(tf.test.TestCase):
         self.assertNotAllClose(straight[-4], np.zeros_like(straight[-4]))
 
     def test_translations_served_and_exported(self):
-        inference, nets, optimizers = make_cyclegan(pool_size=0)
+        """Both directions, any number of examples; F takes Keras's `training`
+        keyword: True while training, the caller's value when serving."""
+        keep = {}
+
+        def F(y, training=True):
+            keep["F"] = keep.get("F") or keras.layers.Dense(DIM)
+            return keep["F"](y) + (0.0 if training else 1.0)
+
+        inference, nets, optimizers = make_cyclegan(pool_size=0, generator_y2x=F)
         inference.run(n_iter=3, n_print=0, **optimizers)
+        nets.F = keep["F"]
         x = np.random.default_rng(5).normal(size=(11, DIM)).astype(np.float32)
         self.assertAllClose(inference.translate_x_to_y(x), np_dense(nets.G, x), atol=1e-5)
+        self.assertAllClose(
+            inference.translate_y_to_x(x, training=False), np_dense(nets.F, x) + 1.0, atol=1e-5
+        )
         self.assertAllClose(inference.translate_y_to_x(x), np_dense(nets.F, x), atol=1e-5)
         path = os.path.join(self.get_temp_dir(), "cyclegan")
         inference.export(path)

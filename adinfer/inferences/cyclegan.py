@@ -183,18 +183,19 @@ class CycleGANInference(Inference):
 
     # -- Serving --------------------------------------------------------------------
 
-    def translate_x_to_y(self, x, ema=True):
+    def translate_x_to_y(self, x, ema=True, training=None):
         """`G(x)` for a batch of X observations, as a NumPy array, computed in
         batches of `batch_size` (256 without one); the averaged weights when
-        kept (`initialize(ema_decay=...)`) unless `ema=False`.
+        kept (`initialize(ema_decay=...)`) unless `ema=False`; `training` as in
+        `Inference.sample`.
         """
-        return self._map("translate_x_to_y", x, self.stream.spec[0], "x", ema)
+        return self._map("translate_x_to_y", x, self.stream.spec[0], "x", ema, training)
 
-    def translate_y_to_x(self, y, ema=True):
+    def translate_y_to_x(self, y, ema=True, training=None):
         """`F(y)` for a batch of Y observations, as a NumPy array."""
-        return self._map("translate_y_to_x", y, self.stream.spec[1], "y", ema)
+        return self._map("translate_y_to_x", y, self.stream.spec[1], "y", ema, training)
 
-    def _map(self, name, batch, spec, argument, ema):
+    def _map(self, name, batch, spec, argument, ema, training):
         batch = tf.convert_to_tensor(batch, spec.dtype)
         if batch.shape.rank != spec.shape.rank or not spec.shape[1:].is_compatible_with(
             batch.shape[1:]
@@ -202,9 +203,9 @@ class CycleGANInference(Inference):
             validate.fail(
                 ValueError, argument, f"a batch of shape [n] + {spec.shape[1:]}", batch.shape
             )
-        return self.serving.function(name, ema)(batch).numpy()
+        return self.serving.function(name, ema, training)(batch).numpy()
 
-    def sample(self, n, ema=True):
+    def sample(self, n, ema=True, training=None):
         raise ValueError(
             "sample: a CycleGAN translates observations and draws nothing; use "
             "translate_x_to_y(x) or translate_y_to_x(y)."

@@ -149,10 +149,11 @@ class StarGANInference(GANInference):
 
     # -- Serving --------------------------------------------------------------------
 
-    def translate(self, x, domains, ema=True):
+    def translate(self, x, domains, ema=True, training=None):
         """`G(x, one_hot(domains))` for a batch `x` and integer target domains
         (one, or one per example), as a NumPy array, in batches of `batch_size`
-        (256 without one); the averaged weights when kept unless `ema=False`.
+        (256 without one); the averaged weights when kept unless `ema=False`;
+        `training` as in `Inference.sample`.
         """
         spec = self.stream.spec[0]
         x = tf.convert_to_tensor(x, spec.dtype)
@@ -162,9 +163,9 @@ class StarGANInference(GANInference):
         if not domains.dtype.is_integer or domains.shape.rank not in (0, 1):
             validate.fail(TypeError, "domains", "an int or a vector of ints", domains)
         domains = tf.broadcast_to(tf.cast(domains, tf.int32), tf.shape(x)[:1])
-        return self.serving.function("translate", ema)(x, domains).numpy()
+        return self.serving.function("translate", ema, training)(x, domains).numpy()
 
-    def sample(self, n, y=None, ema=True):
+    def sample(self, n, y=None, ema=True, training=None):
         raise ValueError(
             "sample: a StarGAN translates observations and draws nothing; use "
             "translate(x, domains)."
