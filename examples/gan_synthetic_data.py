@@ -4,7 +4,9 @@ Part 1 is the tutorial as Edward users wrote it: a placeholder fed batch by batc
 through `update(feed_dict=...)`, M = 12 stratified noise draws, SGD 0.03,
 1,000 simultaneous updates. Part 2 is the recipe that fits the standard deviation
 too: Gaussian noise, Adam, five discriminator updates per generator update, all
-inside `run()`. Both learned densities are plotted against the truth.
+inside `run()`. Both learned densities are plotted against the truth, beside
+their loss curves: the tutorial's from the `info` dicts of its `update()` loop,
+the recipe's from the `History` that `run()` returns (as Keras's `fit` does).
 
     python examples/gan_synthetic_data.py --out gan_synthetic_data.png
 """
@@ -45,12 +47,16 @@ def edward_tutorial(n_iter, m=12):
         optimizer_d=keras.optimizers.SGD(0.03),
     )
     rng = np.random.default_rng(0)
+    curves = {"iteration": [], "loss": [], "loss_d": []}  # Edward's info_dict, kept
     for _ in range(n_iter):
         x_batch = np.sort(rng.normal(MU, SIGMA, size=(m, 1)), axis=0)
         info = inference.update(feed_dict={x_ph: x_batch})
         inference.print_progress(info)
+        for key, value in zip(curves, (info["t"], info["loss"], info["loss_d"])):
+            curves[key].append(value)
     inference.finalize()
-    return lambda n: generator(tf.linspace(-8.0, 8.0, n)[:, None]).numpy()[:, 0]
+    sample = lambda n: generator(tf.linspace(-8.0, 8.0, n)[:, None]).numpy()[:, 0]
+    return sample, curves
 
 
 def adinfer_recipe(n_iter):
@@ -68,14 +74,16 @@ def adinfer_recipe(n_iter):
     inference = adinfer.GANInference(
         data={fake: x_train}, discriminator=discriminator, batch_size=256, seed=0
     )
-    inference.run(
+    history = inference.run(
         n_iter=n_iter,
         n_print=n_iter // 10,
         n_critic=5,
         optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
         optimizer_d=keras.optimizers.Adam(2e-3, beta_1=0.5),
     )
-    return lambda n: generator(tf.random.normal([n, 1])).numpy()[:, 0]
+    # Every iteration's losses, as the progress bar showed them at its print points.
+    curves = {"iteration": history.epoch, **history.history}
+    return lambda n: generator(tf.random.normal([n, 1])).numpy()[:, 0], curves
 
 
 def main():
@@ -86,13 +94,13 @@ def main():
     args = parser.parse_args()
     keras.utils.set_random_seed(0)
 
-    results = {}
+    results, losses = {}, {}
     for name, fit, n_iter in (
         ("Edward's tutorial", edward_tutorial, args.n_iter),
         ("adinfer recipe (n_critic=5, Adam)", adinfer_recipe, args.n_iter_recipe),
     ):
         start = time.time()
-        sample = fit(n_iter)
+        sample, losses[name] = fit(n_iter)
         seconds = time.time() - start
         draws = sample(10000)
         results[name] = draws
@@ -108,7 +116,7 @@ def main():
 
     grid = np.linspace(1.0, 7.0, 400)
     density = np.exp(-0.5 * ((grid - MU) / SIGMA) ** 2) / (SIGMA * np.sqrt(2 * np.pi))
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(12, 4))
     ax.plot(grid, density, "k", lw=2, label=f"truth N({MU}, {SIGMA})")
     for name, draws in results.items():
         ax.hist(draws, bins=80, range=(1, 7), density=True, alpha=0.5, label=name)
@@ -117,6 +125,12 @@ def main():
     ax.set_ylim(0, 2 * density.max())
     ax.legend()
     ax.set_title("GANInference on N(4, 0.5)")
+    for (name, curves), color in zip(losses.items(), ("C0", "C1")):
+        ax_loss.plot(curves["iteration"], curves["loss"], color, lw=0.8, label=f"{name}: loss")
+        ax_loss.plot(curves["iteration"], curves["loss_d"], color, lw=0.8, ls=":", label="loss_d")
+    ax_loss.set_xlabel("iteration")
+    ax_loss.set_title("objectives (Gen: solid, Disc: dotted)")
+    ax_loss.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(args.out, dpi=100)
     print(f"wrote {args.out}")

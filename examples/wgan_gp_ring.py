@@ -10,8 +10,10 @@ It also shows a run that is kept: checkpoints in `--checkpoint-dir` (run the
 same command again after a Ctrl-C and it resumes where it stopped, exactly,
 since the noise comes from a `keras.random.SeedGenerator`), mode coverage
 evaluated during training (on the progress bar and in TensorBoard under
-`eval/`), and the generator exported as a SavedModel, reloaded with
-`tf.saved_model.load` to draw the plotted samples.
+`eval/`), Keras's `EarlyStopping` on that evaluation (the run stops once the
+high-quality fraction has not improved at two evaluations in a row), and the
+generator exported as a SavedModel, reloaded with `tf.saved_model.load` to draw
+the plotted samples.
 
     python examples/wgan_gp_ring.py --out wgan_gp_ring.png --checkpoint-dir ring_run
 """
@@ -75,8 +77,10 @@ def main():
     inference = adinfer.WGANInference(
         data={fake: x_train}, discriminator=critic, batch_size=256, seed=args.seed
     )
+    # Keras callbacks see the evaluation values as `eval/<name>`; `mode` says which way is better.
+    stop = keras.callbacks.EarlyStopping(monitor="eval/high_quality", mode="max", patience=2)
     start = time.time()
-    inference.run(
+    history = inference.run(
         n_iter=args.n_iter,
         n_print=max(1, args.n_iter // 10),
         n_critic=5,
@@ -87,8 +91,11 @@ def main():
         checkpoint_every=2000,
         evaluate=coverage_of,
         evaluate_every=max(1, args.n_iter // 5),
+        callbacks=[stop],
     )
     seconds = time.time() - start
+    if inference.stop_training:
+        print(f"EarlyStopping stopped the run after iteration {history.epoch[-1]}")
     print(f"checkpoints in {run_dir}/checkpoints; run again with --checkpoint-dir to resume")
 
     # The exported generator serves `sample(n)` without adinfer or this script.
@@ -102,7 +109,8 @@ def main():
         f"{100 * coverage.high_quality_fraction:.1f}% high quality, "
         f"reverse KL {coverage.reverse_kl:.3f}"
     )
-    print(f"training: {args.n_iter} iterations (x5 critic updates) in {seconds:.0f} s")
+    iterations = len(history.epoch)
+    print(f"training: {iterations} iterations (x5 critic updates) in {seconds:.0f} s")
 
     import matplotlib
 
