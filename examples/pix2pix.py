@@ -102,7 +102,7 @@ def train(x_train, n_iter, width=32, weight_factor=0.01, batch_size=64, seed=0):
         batch_size=batch_size,
         seed=seed,
     )
-    adam = lambda: keras.optimizers.Adam(2e-4 * 5, beta_1=0.5)
+    adam = lambda: keras.optimizers.Adam(1e-3, beta_1=0.5)
     inference.run(n_iter=n_iter, n_print=max(1, n_iter // 10), optimizer=adam(), optimizer_d=adam())
     return inference
 

@@ -309,7 +309,8 @@ class BuildErrorTest(ErrorTestCase):
             batch_size=BATCH,
         )
         with self.assertRaisesRegex(
-            ValueError, r"discriminator must return logits of shape \[batch, \.\.\.\].*\[8, \.\.\.\]"
+            ValueError,
+            r"discriminator must return logits of shape \[batch, \.\.\.\].*\[8, \.\.\.\]",
         ):
             inference.initialize()
         inference = adinfer.ImplicitKLqp(

@@ -17,6 +17,7 @@ EXAMPLES = {
     "conditional_gan_digits.py": ["--n-iter", "20"],
     "infogan_digits.py": ["--n-iter", "20"],
     "latent_inpainting.py": ["--n-iter", "10", "--n-iter-gan", "20"],
+    "pix2pix.py": ["--n-iter", "20", "--dataset", "digits"],
 }
 
 
