@@ -391,7 +391,7 @@ def _critic_inputs(x, name):
 
 def _call(critic, xs, joint):
     out = critic(*xs) if joint else critic(xs[0])
-    if isinstance(out, tuple):  # As TF-GAN: an ACGAN critic's (logits, class logits).
+    if isinstance(out, (tuple, list)):  # As TF-GAN: (logits, class logits or features).
         out = out[0]
     return out
 

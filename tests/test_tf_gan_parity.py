@@ -64,6 +64,9 @@ class PatchLossesTest(tf.test.TestCase):
         self.assertAllClose(got, np.mean((slopes / 2.0 - 1) ** 2), rtol=1e-5)
         r1 = np.mean((grad(x_real) ** 2).sum(axis=(1, 2, 3)))
         self.assertAllClose(losses.r1_penalty(critic, x_real), r1, rtol=1e-5)
+        # A critic returning [logits, features] (a Keras model's list): the logits count.
+        with_features = lambda x: [critic(x), 5.0 * x]
+        self.assertAllClose(losses.r1_penalty(with_features, x_real), r1, rtol=1e-5)
 
 
 class CombineSignaturesTest(tf.test.TestCase):
@@ -209,10 +212,14 @@ class NonAdversarialLossTest(tf.test.TestCase):
         l1 = lambda m: tf.reduce_mean(tf.abs(m.generated_data - m.real_data))
         with self.assertRaisesRegex(ValueError, "exactly one of weight_factor and gradient_ratio"):
             adinfer.GANInference({fake: x}, critic, non_adversarial_loss=l1)
-        with self.assertRaisesRegex(ValueError, "weight_factor and gradient_ratio weigh"):
+        with self.assertRaisesRegex(ValueError, "non_adversarial_loss must be given with"):
             adinfer.GANInference({fake: x}, critic, weight_factor=1.0)
         with self.assertRaisesRegex(TypeError, "generator_inputs must be an array"):
             adinfer.GANInference({fake: x}, critic, generator_inputs=(u, u))
+        with self.assertRaisesRegex(TypeError, "generator_inputs must be an array"):
+            adinfer.GANInference(
+                {fake: tf.data.Dataset.from_tensor_slices(x)}, critic, generator_inputs=u
+            )
         inference = adinfer.GANInference(
             {fake: x},
             critic,

@@ -156,7 +156,8 @@ def check_non_adversarial(loss, weight_factor, gradient_ratio, gradient_ratio_ep
     validate.function(loss, "non_adversarial_loss", "fn(model) -> scalar", allow_none=True)
     if loss is None and (weight_factor is not None or gradient_ratio is not None):
         raise ValueError(
-            "weight_factor and gradient_ratio weigh a non_adversarial_loss; none was given."
+            "non_adversarial_loss must be given with weight_factor or gradient_ratio (they "
+            "weigh it against the adversarial loss), got None."
         )
     if loss is not None and (weight_factor is None) == (gradient_ratio is None):
         raise ValueError(
@@ -180,10 +181,11 @@ def paired(data, generator_inputs):
             f"generator(inputs) -> x, got {type(generator).__name__}."
         )
     kinds = (data_lib.is_placeholder(target), data_lib.is_placeholder(generator_inputs))
-    if kinds[0] != kinds[1] or isinstance(generator_inputs, (tuple, dict, tf.data.Dataset)):
+    batched = (tuple, dict, tf.data.Dataset)
+    if kinds[0] != kinds[1] or isinstance(generator_inputs, batched) or isinstance(target, batched):
         raise TypeError(
             "generator_inputs must be an array or tensor aligned with the observations (or a "
-            "placeholder when they are placeholders), batched with them, got "
+            "placeholder when they are placeholders), as the observations are, got "
             f"{type(generator_inputs).__name__} for {type(target).__name__} observations."
         )
     return {generator: (target, generator_inputs)}
