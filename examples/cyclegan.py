@@ -10,15 +10,18 @@ translated held-out digit G(x) the label of x, and the same for F(y) with a
 classifier of plain digits, beside the baselines: the untranslated digits
 (what each classifier makes of the other domain) and chance (10%). The
 figure shows held-out digits, their translations and cycle reconstructions.
+With the defaults (2,000 iterations, seed 0; 33 s of CPU time) the agreement
+is 96.3% for G(x) and 96.7% for F(y), against 0.0% for the untranslated digits
+and 96.7% for the classifier on the held-out digits inverted.
 
 The generators are small convolutional networks, local as the paper's are.
 Fully connected generators (every output pixel sees the whole image) learn a
 translation that looks right but keeps the digit only in a hidden code that F
 reads back: the cycle holds while G(6) looks like an inverted 9 (Chu et al.,
-2017, "CycleGAN, a Master of Steganography"); here that gave 28% agreement
-after 2,000 iterations (seed 0). A quarter turn instead of inversion, which a
-local generator cannot make, fared no better with fully connected ones (17%
-after 6,000).
+2017, "CycleGAN, a Master of Steganography"); here that gave 30% agreement
+(25% backwards) after 2,000 iterations, seed 0. A quarter turn instead of
+inversion, which a local generator cannot make, fared no better with fully
+connected ones (16% and 15% after 6,000).
 
     python examples/cyclegan.py --out cyclegan.png
 """
