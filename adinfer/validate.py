@@ -208,3 +208,25 @@ def learning_rate(optimizer, name):
             given=f"{rate:.6g} ({type(optimizer).__name__})",
         )
     return optimizer
+
+
+def program_output(out, program, group, args):
+    """What a program of `group` returned for `args`: no None anywhere, and,
+    for a program called with a batch size (`fake(n)`, `prior(n)`), `n`
+    examples in every component. Runs when the objective is traced, not per step.
+    """
+    name = getattr(program, "__name__", None) or type(program).__name__
+    what = f"the {group} program {name!r}"
+    if out is None or any(v is None for v in tf.nest.flatten(out)):
+        raise TypeError(f"{what} must return a tensor or a nest of tensors, got None.")
+    n = args[0] if args else None
+    if isinstance(n, numbers.Integral) and not isinstance(n, bool):
+        for value in tf.nest.flatten(out):
+            shape = getattr(value, "shape", None)
+            rows = shape[0] if shape is not None and len(shape) > 0 else None
+            if rows is not None and rows != n:
+                raise ValueError(
+                    f"{what} must return a batch of {n} examples, as it is called with the "
+                    f"batch size {n}, got shape {tuple(shape)}."
+                )
+    return out

@@ -124,6 +124,14 @@ CASES = [
     (None, lambda c: adinfer.InfoGANInference({c.fake: c.x}, c.disc, codes="c"), TypeError, r"codes"),
     (None, lambda c: adinfer.ACGANInference({c.fake: (c.x, np.zeros(N, np.int32))}, c.disc, label_smoothing=1.5), ValueError, r"label_smoothing must be"),
     (None, lambda c: adinfer.ACGANInference({c.fake: (c.x, np.zeros(N, np.int32))}, c.disc, aux_cond_generator_weight=-1.0), ValueError, r"aux_cond_generator_weight must be"),
+    # -- What programs return, checked when the objective is first traced -------------
+    (None, lambda c: adinfer.GANInference({lambda n: None: c.x}, c.disc, batch_size=BATCH).initialize(n_print=0, **sgd()), TypeError, r"the Gen program '<lambda>' must return a tensor or a nest of tensors, got None"),
+    (None, lambda c: adinfer.GANInference({lambda n: (c.gen(tf.random.normal([n, 2])), None): c.x}, c.disc, batch_size=BATCH).initialize(n_print=0, **sgd()), TypeError, r"the Gen program '<lambda>' must return a tensor"),
+    (None, lambda c: adinfer.GANInference({lambda n: c.gen(tf.random.normal([4, 2])): c.x}, c.disc, batch_size=BATCH).initialize(n_print=0, **sgd()), ValueError, r"the Gen program '<lambda>' must return a batch of 8 examples, as it is called with the batch size 8, got shape \(4, 2\)"),
+    (None, lambda c: adinfer.WGANInference({lambda n: c.gen(tf.random.normal([4, 2])): c.x}, c.disc, batch_size=BATCH).initialize(n_print=0, **sgd()), ValueError, r"must return a batch of 8 examples"),
+    (None, lambda c: adinfer.GANInference({lambda n: c.gen(tf.random.normal([4, 2])): c.x}, c.disc, pack=2, batch_size=BATCH).initialize(n_print=0, **sgd()), ValueError, r"must return a batch of \d+ examples"),
+    (None, lambda c: adinfer.BiGANInference({lambda n: tf.random.normal([3, 2]): c.enc}, {c.gen: c.x}, c.joint, batch_size=BATCH).initialize(n_print=0, **sgd()), ValueError, r"the Gen program '<lambda>' must return a batch of 8 examples"),
+    (None, lambda c: adinfer.BiGANInference({c.prior: keras.Sequential([keras.layers.Dense(3)])}, {c.gen: c.x}, c.joint, batch_size=BATCH).initialize(n_print=0, **sgd()), TypeError, r"latent_vars: the encoder's output encoder\(x\) has shape \(8, 3\) but the prior's draws"),
     # -- initialize, on live inferences: nothing changes, then it trains -------------
     ("gan", lambda c: c.gan.initialize(n_iter=-1), ValueError, r"n_iter must be a non-negative int, got -1"),
     ("gan", lambda c: c.gan.initialize(n_iter="10"), TypeError, r"n_iter must be an int, got str"),

@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from adinfer import scopes
+from adinfer import scopes, validate
 from adinfer.engine import state
 
 GROUPS = scopes.GROUPS
@@ -62,6 +62,7 @@ class Groups:
                 out = program(*args, training=self.training) if training else program(*args)
                 if isinstance(out, tfp.distributions.Distribution):
                     out = out.sample()
+            validate.program_output(out, program, group, args)
             if keras.mixed_precision.global_policy().name.startswith("mixed_"):
                 # Objectives in float32 under a mixed policy: networks compute in
                 # half precision, their outputs are cast back once.
