@@ -223,7 +223,8 @@ def program_output(out, program, group, args):
     if isinstance(n, numbers.Integral) and not isinstance(n, bool):
         for value in tf.nest.flatten(out):
             shape = getattr(value, "shape", None)
-            rows = shape[0] if shape is not None and len(shape) > 0 else None
+            known = shape is not None and getattr(shape, "rank", 0) is not None  # not unknown rank
+            rows = tuple(shape)[0] if known and len(tuple(shape)) > 0 else None
             if rows is not None and rows != n:
                 raise ValueError(
                     f"{what} must return a batch of {n} examples, as it is called with the "
