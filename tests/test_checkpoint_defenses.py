@@ -301,13 +301,18 @@ class SaveTest(tf.test.TestCase):
         inference, networks, _ = initialize(directory)
         inference.update()
         saved = inference.save()
+        inference.update()
         kernel = networks[0].layers[0].kernel
         kernel.assign(tf.fill(kernel.shape, np.nan))
         with self.assertRaisesRegex(
-            adinfer.NonFiniteError, r"t=1: .*kernel.* hold NaN or Inf, so no checkpoint was"
+            adinfer.NonFiniteError, r"t=2: .*kernel.* hold NaN or Inf, so no checkpoint was"
         ):
             inference.save()
+        with self.assertLogs("adinfer", "WARNING") as logs:  # finalize warns and closes
+            inference.finalize()
+        self.assertIn("so no checkpoint was written", logs.output[0])
         self.assertEqual(tf.train.latest_checkpoint(directory), saved)
+        self.assertFalse(os.path.exists(os.path.join(directory, checkpointing.LOCK_FILE)))
 
 
 class LockTest(tf.test.TestCase):

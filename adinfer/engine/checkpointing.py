@@ -443,11 +443,15 @@ class Checkpointing:
 
     def save_if_changed(self):
         """At `finalize`: a last save when updates were made since the newest;
-        the lock is released in any case.
+        the lock is released in any case. Non-finite weights are not saved,
+        with a warning, so that `finalize` still closes what it must (a run
+        stopping at a non-finite update raises its own error).
         """
         try:
             if self.manager is not None and int(self.inference.t.numpy()) != self.saved_t:
                 self.save()
+        except NonFiniteError as e:
+            logger.warning("%s", e)
         finally:
             self.release()
 
