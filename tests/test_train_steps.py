@@ -56,15 +56,23 @@ class TrainStepsTest(tf.test.TestCase):
         def stop(batch, logs):
             first.stop_training = batch >= 3
 
-        first.run(
+        ends = []
+        callback = keras.callbacks.LambdaCallback(
+            on_train_batch_end=stop, on_epoch_end=lambda epoch, logs: ends.append(epoch)
+        )
+        history = first.run(
             n_iter=7,
             train_steps=steps,
             n_print=1,
             steps_per_execution=1,
             checkpoint_dir=directory,
-            callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=stop)],
+            callbacks=[callback],
             **optimizers,
         )
+        # stop_training set at a print point ends the run after the call in
+        # progress (one iteration here), whose row ends an epoch.
+        self.assertEqual(history.epoch, [1, 2, 3])
+        self.assertEqual(ends, [3])
         self.assertEqual(int(first.t), 9)
         resumed, resumed_networks, optimizers = make_gan()
         history = resumed.run(
