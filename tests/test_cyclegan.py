@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def np_mlp(layers, x):
     (w1, b1), (w2, b2) = (layer.get_weights() for layer in layers)
-    return (np.tanh(x @ w1 + b1) @ w2 + b2)[:, 0]
+    return np.tanh(x @ w1 + b1) @ w2 + b2
 
 
 def np_dense(layer, x):
@@ -28,20 +28,21 @@ def np_dense(layer, x):
 
 
 class Nets:
-    """Linear generators X <-> Y and tanh discriminators, seeded."""
+    """Linear generators X <-> Y and tanh discriminators, seeded; D_Y returns
+    patch logits [batch, 2, 1]."""
 
     def __init__(self, seed=0):
         keras.utils.set_random_seed(seed)
         self.G, self.F = keras.layers.Dense(DIM), keras.layers.Dense(DIM)
         self.DX = [keras.layers.Dense(4, "tanh"), keras.layers.Dense(1)]
-        self.DY = [keras.layers.Dense(4, "tanh"), keras.layers.Dense(1)]
+        self.DY = [keras.layers.Dense(4, "tanh"), keras.layers.Dense(2)]
 
     def programs(self):
         return {
             "generator_x2y": self.G,
             "generator_y2x": self.F,
             "discriminator_x": lambda x: self.DX[1](self.DX[0](x)),
-            "discriminator_y": lambda y: self.DY[1](self.DY[0](y)),
+            "discriminator_y": lambda y: self.DY[1](self.DY[0](y))[:, :, None],
         }
 
 

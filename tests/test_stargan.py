@@ -19,14 +19,15 @@ def np_log_softmax(logits):
 
 
 class Nets:
-    """G(x, c) = tanh([x, c] W + b) and a two-headed tanh discriminator; every
-    call's inputs are kept, to read back the draws of c and the points x̂."""
+    """G(x, c) = tanh([x, c] W + b) and a two-headed tanh discriminator whose
+    source head gives patch logits [batch, 2, 1]; every call's inputs are
+    kept, to read back the draws of c and the points x̂."""
 
     def __init__(self, seed=0):
         keras.utils.set_random_seed(seed)
         self.gen = keras.layers.Dense(DIM, "tanh")
         self.hidden = keras.layers.Dense(5, "tanh")
-        self.source, self.domain = keras.layers.Dense(1), keras.layers.Dense(K)
+        self.source, self.domain = keras.layers.Dense(2), keras.layers.Dense(K)
         self.g_calls, self.d_calls = [], []
 
     def generator(self, x, c):
@@ -36,7 +37,7 @@ class Nets:
     def discriminator(self, x):
         self.d_calls.append(x)
         h = self.hidden(x)
-        return self.source(h), self.domain(h)
+        return self.source(h)[:, :, None], self.domain(h)
 
     def np_g(self, x, c):
         w, b = self.gen.get_weights()
@@ -47,13 +48,13 @@ class Nets:
             layer.get_weights() for layer in (self.hidden, self.source, self.domain)
         )
         h = np.tanh(x @ w1 + b1)
-        return (h @ w2 + b2)[:, 0], h @ w3 + b3
+        return h @ w2 + b2, h @ w3 + b3
 
     def np_source_gradient(self, x):
-        """∇x D_src(x) for each row of x."""
+        """∇x of D_src(x) summed over its patches, for each row of x."""
         (w1, b1), (w2, _) = self.hidden.get_weights(), self.source.get_weights()
         h = np.tanh(x @ w1 + b1)
-        return ((1 - h**2) * w2[:, 0]) @ w1.T
+        return ((1 - h**2) * w2.sum(1)) @ w1.T
 
 
 def np_stargan_loss(nets, x, labels, target, x_hat, weights):

@@ -16,8 +16,10 @@ class CycleGANInference(Inference):
 
     Bind unpaired observations of domains X and Y, `data=(x, y)`; a generator
     G: X → Y (`generator_x2y`) and F: Y → X (`generator_y2x`), programs or
-    networks of a batch; discriminators D_X and D_Y, each `D(x) -> logits`,
-    judging the observations of their domain. With L_G, L_D the generator and
+    networks of a batch; discriminators D_X and D_Y, each `D(x) -> logits`
+    ([batch], or any [batch, ...], a PatchGAN's [batch, h, w, 1], whose losses
+    average over every element, as TF-GAN's), judging the observations of
+    their domain. With L_G, L_D the generator and
     discriminator losses of `loss` (least squares by default, as TF-GAN's
     `cyclegan_loss`) and |·| the mean absolute difference over all entries,
 
@@ -163,13 +165,13 @@ class CycleGANInference(Inference):
             (self.discriminator_y, y, y_fake, "y"),
             (self.discriminator_x, x, x_fake, "x"),
         ):
-            d_real = contracts.check_logits(self.call("Disc", D, real), real)
-            d_fake = contracts.check_logits(self.call("Disc", D, fake), fake)
+            d_real = contracts.check_logits(self.call("Disc", D, real), real, patches=True)
+            d_fake = contracts.check_logits(self.call("Disc", D, fake), fake, patches=True)
             loss += self.generator_loss(d_real, d_fake)
             if self.pools is not None:
                 fake, write = self.pools[name].query(tf.stop_gradient(fake), self.grouping.building)
                 self.pool_writes.append((self.pools[name], write))
-                d_fake = contracts.check_logits(self.call("Disc", D, fake), fake)
+                d_fake = contracts.check_logits(self.call("Disc", D, fake), fake, patches=True)
             loss_d += self.discriminator_loss(d_real, d_fake)
             d_outputs += [d_real, d_fake]
         return loss, loss_d, concat_outputs(*d_outputs)

@@ -16,8 +16,9 @@ class StarGANInference(GANInference):
     Bind observations and their domains, `data={generator: (x, labels)}`,
     labels one-hot rows [n, K] or integer domains [n]. The generator
     `G(x, c) -> x'` takes a batch and one-hot target domains c; the
-    discriminator `D(x) -> (logits, domain_logits)` returns source logits and
-    domain logits [n, K]. With c drawn uniformly among the K domains (one per
+    discriminator `D(x) -> (logits, domain_logits)` returns source logits
+    ([n], or the paper's PatchGAN [n, h, w, 1], averaged over) and domain
+    logits [n, K]. With c drawn uniformly among the K domains (one per
     example), c_x the domains of x, D_src and D_cls the two heads, CE_K the
     softmax cross-entropy, |·| the mean absolute difference and L_G, L_D the
     losses of `loss` (Wasserstein by default),
@@ -145,7 +146,7 @@ class StarGANInference(GANInference):
             validate.fail(
                 ValueError, "domain_logits", "of shape [batch, K], K known", domain_logits.shape
             )
-        return contracts.check_logits(logits, x), domain_logits
+        return contracts.check_logits(logits, x, patches=True), domain_logits
 
     # -- Serving --------------------------------------------------------------------
 
