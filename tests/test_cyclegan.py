@@ -267,6 +267,8 @@ class CycleGANTrainingTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "pool_size must be 0 unless every batch"):
             phs = (adinfer.placeholder([None, DIM]), adinfer.placeholder([None, DIM]))
             adinfer.CycleGANInference(phs, **nets.programs(), pool_size=5)
+        with self.assertRaisesRegex(ValueError, "identity_loss_weight must be None or 0 for"):
+            adinfer.CycleGANInference((x, x[:, :2]), **nets.programs(), identity_loss_weight=0.5)
         with self.assertRaisesRegex(ValueError, "cycle_consistency_loss_weight must be"):
             adinfer.CycleGANInference((x, x), **nets.programs(), cycle_consistency_loss_weight=-1)
 

@@ -123,6 +123,16 @@ class CycleGANInference(Inference):
         self.data, self.batch_size = data, batch_size
         self.generator_x2y, self.generator_y2x = generator_x2y, generator_y2x
         self.discriminator_x, self.discriminator_y = discriminator_x, discriminator_y
+        spec_x, spec_y = self.stream.spec
+        if self.identity_loss_weight and (
+            spec_x.dtype != spec_y.dtype or spec_x.shape[1:] != spec_y.shape[1:]
+        ):
+            validate.fail(
+                ValueError,
+                "identity_loss_weight",
+                "None or 0 for domains of different shapes (G(y) and F(x) need x and y alike)",
+                identity_loss_weight,
+            )
         self.pools = None
         if pool_size:
             shapes = [s.shape for s in tf.nest.flatten(self.stream.spec)]

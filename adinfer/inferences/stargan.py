@@ -102,7 +102,7 @@ class StarGANInference(GANInference):
     def objectives(self, batch):
         x, labels = batch
         d_real, k_real = self.heads(x)
-        labels = domains(labels, k_real)
+        labels = one_hot_domains(labels, k_real)
         n, n_domains = self.batch_size_of(x), k_real.shape[-1]
         self.n_domains = n_domains
         target = tf.one_hot(
@@ -193,7 +193,7 @@ class StarGANInference(GANInference):
         return {"translate": tf.function(translate, input_signature=signature, autograph=False)}
 
 
-def domains(labels, domain_logits):
+def one_hot_domains(labels, domain_logits):
     """One-hot rows like `domain_logits` from integer domains or one-hot rows."""
     if labels.dtype.is_integer and labels.shape.rank == 1:
         return tf.one_hot(labels, domain_logits.shape[-1], dtype=domain_logits.dtype)
