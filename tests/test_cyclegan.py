@@ -252,7 +252,9 @@ class CycleGANTrainingTest(tf.test.TestCase):
         self.assertAllClose(served.translate_y_to_x(x), np_dense(nets.F, x), atol=1e-5)
         with self.assertRaisesRegex(ValueError, "translate_x_to_y"):
             inference.sample(3)
-        with self.assertRaisesRegex(ValueError, r"y must be a batch of shape \[n\] \+ \(3,\)"):
+        with self.assertRaisesRegex(
+            ValueError, r"y must have shape \[n\] \+ \(3,\), got \(11, 2\)"
+        ):
             inference.translate_y_to_x(x[:, :2])
 
     def test_bad_arguments(self):

@@ -447,9 +447,11 @@ def check_joint_pairs(x_true, z_fake, x_fake, z_true):
     check_like(x_fake, x_true, "data: the decoder's output decoder(z)", "the observed batch")
 
 
-def observations(x, spec):
-    """`x` as a tensor of `spec`'s dtype, checked to be a batch like `spec`."""
+def observations(x, spec, name="x"):
+    """`x` as a tensor of `spec`'s dtype, checked to be a batch like `spec`
+    (`name`: the argument's name in the message).
+    """
     x = tf.convert_to_tensor(x, spec.dtype)
     if not spec.shape[1:].is_compatible_with(x.shape[1:]) or x.shape.rank != spec.shape.rank:
-        raise ValueError(f"x must have shape [n] + {spec.shape[1:]}, got {x.shape}.")
+        raise ValueError(f"{name} must have shape [n] + {spec.shape[1:]}, got {x.shape}.")
     return x

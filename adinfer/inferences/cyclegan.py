@@ -208,13 +208,7 @@ class CycleGANInference(Inference):
         return self._map("translate_y_to_x", y, self.stream.spec[1], "y", ema, training)
 
     def _map(self, name, batch, spec, argument, ema, training):
-        batch = tf.convert_to_tensor(batch, spec.dtype)
-        if batch.shape.rank != spec.shape.rank or not spec.shape[1:].is_compatible_with(
-            batch.shape[1:]
-        ):
-            validate.fail(
-                ValueError, argument, f"a batch of shape [n] + {spec.shape[1:]}", batch.shape
-            )
+        batch = contracts.observations(batch, spec, argument)
         return self.serving.function(name, ema, training)(batch).numpy()
 
     def sample(self, n, ema=True, training=None):

@@ -156,10 +156,7 @@ class StarGANInference(GANInference):
         (256 without one); the averaged weights when kept unless `ema=False`;
         `training` as in `Inference.sample`.
         """
-        spec = self.stream.spec[0]
-        x = tf.convert_to_tensor(x, spec.dtype)
-        if x.shape.rank != spec.shape.rank or not spec.shape[1:].is_compatible_with(x.shape[1:]):
-            validate.fail(ValueError, "x", f"a batch of shape [n] + {spec.shape[1:]}", x.shape)
+        x = contracts.observations(x, self.stream.spec[0])
         domains = tf.convert_to_tensor(domains)
         if not domains.dtype.is_integer or domains.shape.rank not in (0, 1):
             validate.fail(TypeError, "domains", "an int or a vector of ints", domains)
