@@ -49,6 +49,7 @@ tfd = tfp.distributions
 FIGURES = quality.FIGURES
 PARTS = ("toy", "grid", "ring", "fmnist")
 SECTION = "inference-quality"
+HEADING = "## Inference quality: reconstruction and encoder features (issue 29)"
 
 # -- ALICE's toy ------------------------------------------------------------------
 
@@ -243,13 +244,13 @@ def published(value, se):
     return "-" if value is None else f"{value:g}" + (f" ± {se:g}" if se else "")
 
 
-def header(args, seeds, start, load, budget):
+def header(args, seeds, start, load, budget, parallel=True):
+    runs = f" ({args.jobs} run(s) in parallel)" if parallel else ""
     return [
         f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {_results.machine()}; "
         f"{_results.load_average(load)}.",
         f"Command: `{args.command}`; seeds {', '.join(map(str, seeds))}; budget: {budget}; "
-        f"wall time of this part {(time.perf_counter() - start) / 60:.1f} min "
-        f"({args.jobs} run(s) in parallel).",
+        f"wall time of this part {(time.perf_counter() - start) / 60:.1f} min{runs}.",
         "",
     ]
 
@@ -289,7 +290,8 @@ def toy_set_part(args, task, seeds):
     cfg = dict(quality.CONFIG, n_reconstruct=N_TEST, n_iter_mult=1.0, bipack_n_iter_mult=1.0)
     if args.quick:
         cfg["n_train"] = 4096
-    jobs = [(task, m, s, n_iter, cfg) for m in TOY_SET_ROWS for s in seeds]
+    # Seed-major: an interrupted run has whole seeds of every row.
+    jobs = [(task, m, s, n_iter, cfg) for s in seeds for m in TOY_SET_ROWS]
     results = dict(zip([job[1:3] for job in jobs], run_jobs(_toy_set_job, jobs, args.jobs)))
     per_row = {m: [results[m, s] for s in seeds] for m in TOY_SET_ROWS}
     n_modes = len(quality.TOY[task]["params"][0])
@@ -456,7 +458,8 @@ def fmnist_part(args, seeds):
         rows.append((f"{name}: z = E(x) ({cfg['z_dim']})", f_train, f_test, (mse, seconds)))
         figure_rows[name] = rec[:10]
         print(f"  fmnist {name}: MSE {mse:.4f}, {seconds:.0f} s", file=sys.stderr, flush=True)
-    lines = header(args, [seed], start, load, f"{n_iter:,} simultaneous updates per GAN") + [
+    budget = f"{n_iter:,} simultaneous updates per GAN"
+    lines = header(args, [seed], start, load, budget, parallel=False) + [
         f"**Fashion-MNIST** (first {cfg['n_train']:,} train / {cfg['n_test']:,} test images, "
         "[-1, 1]): a convolutional BiGAN — encoder conv "
         f"{cfg['filters']}-{2 * cfg['filters']} (4×4, stride 2, LeakyReLU) to z ∈ R^{cfg['z_dim']}, "
@@ -536,6 +539,8 @@ def write_results(parts, path=None):
     section, leaving the other parts and everything outside alone."""
 
     def rewrite(section):
+        if not section.startswith(HEADING):
+            section = HEADING + "\n" + section
         for p in PARTS:
             if part_markers(p)[0] not in section:
                 section += (

@@ -48,7 +48,7 @@ def test_write_results_rewrites_only_its_parts():
             text = f.read()
     assert "keep me" in text and "new toy table" in text and "fmnist table" in text
     assert "toy table\n" not in text.replace("new toy table\n", "")
-    assert text.count("<!-- inference-quality:start -->") == 1
+    assert text.count("<!-- inference-quality:start -->\n## Inference quality") == 1
     assert "_grid: not measured yet._" in text
 
 
