@@ -6,6 +6,15 @@ every objective and gradient is finite: a non-finite update is not applied,
 `t` does not move, and `run` stops there (`NonFiniteError`). `run` fuses
 iterations into one `tf.while_loop` per compiled call.
 
+`run` keeps that guarantee without gating each update (`OptimisticLoop`): a
+gate makes every optimizer step wait for the whole backward pass and the
+check, which on a small model costs more than the step. Each compiled call
+runs ungated from a snapshot of the state it may change, recording the
+batches it reads and computing the same finiteness check at every update,
+off the optimizer's path; a call that met a non-finite update puts the
+snapshot back and replays its batches gated, so the run stops at the same
+update with the same state.
+
 Like Keras's `make_train_function`, the functions close over the inference:
 they read its variables, optimizers and programs when traced, and are
 compiled once per (variables, input signature); `Inference.initialize`
@@ -34,6 +43,8 @@ class Trainer:
         self.compiled = {}  # ("update", variables) / ("run", train steps) -> function
         self.traced_config = None
         self.tapes = {}  # group -> (persistent tape, variables) while an objective is traced
+        self.gated = True  # False while the ungated loop of `OptimisticLoop` is traced
+        self.source = None  # fed -> the next batch, while a loop is traced
 
     def configuration(self):
         """What the compiled steps read when traced; `initialize` retraces them
@@ -87,23 +98,55 @@ class Trainer:
         """
         loop = self.compiled.get(("run", steps))
         if loop is None:
-            loop = self.compiled["run", steps] = tf.function(
-                lambda n, *fed: self.loop(n, steps, fed),
-                input_signature=(tf.TensorSpec([], tf.int32),)
-                + self.inference.stream.input_signature,
-                autograph=False,
-            )
+            if self.can_run_optimistically():
+                loop = OptimisticLoop(self, steps)
+            else:
+                loop = tf.function(
+                    lambda n, *fed: self.loop(n, steps, fed),
+                    input_signature=(tf.TensorSpec([], tf.int32),)
+                    + self.inference.stream.input_signature,
+                    autograph=False,
+                )
+            self.compiled["run", steps] = loop
         return loop
+
+    def can_run_optimistically(self):
+        """Whether `run` may train ungated and replay (`OptimisticLoop`): not
+        under a strategy (whose replicas would all have to put back and replay
+        together), nor with summaries (written as the call goes, they cannot
+        be taken back) or `debug` (which stops at the op), and with batches of
+        a fixed shape (recorded for the replay).
+        """
+        inference = self.inference
+        stream = inference.stream
+        return (
+            not inference.replicas.distributed
+            and inference.reporting.writer is None
+            and not inference.debug
+            and (
+                stream.iterator is None
+                or all(s.shape.is_fully_defined() for s in tf.nest.flatten(stream.spec))
+            )
+        )
 
     # -- Inside the compiled functions ---------------------------------------------
 
-    def loop(self, n, steps, fed):
+    def loop(self, n, steps, fed, mode="gated", recorded=()):
         """`n` iterations in one compiled call (a `tf.while_loop`), stopping
         after the first update that failed. Returns `t`, the losses of every
         iteration (`[n, 2]`: what the progress bar shows at any print point the
         call passes) and `failed`.
+
+        `mode` "optimistic": the updates are not gated; the iterations run and
+        every batch read from the data pipeline (one tensor per component,
+        `[n * reads, ...]`) are returned after `failed`. "replay": gated,
+        reading those `recorded` batches instead of the pipeline.
         """
         inference = self.inference
+        stream = inference.stream
+        reads = 1 if steps is None else sum(steps)  # batches read per iteration
+        record = mode == "optimistic" and stream.iterator is not None and not stream.fed
+        specs = tf.nest.flatten(stream.spec) if record else []
 
         def iteration():
             if steps is None:
@@ -115,18 +158,43 @@ class Trainer:
                 t, loss, _, failed = self.step(("Gen",), fed, failed)
             return t, loss, loss_d, failed
 
-        def body(i, t, failed, losses):
-            t, loss, loss_d, failed = iteration()
-            return i + 1, t, failed, losses.write(i, tf.stack([loss, loss_d]))
+        def body(i, t, failed, losses, *batches):
+            read = []
+
+            def source(fed):
+                if mode == "replay":
+                    k = i * reads + len(read)
+                    read.append(None)
+                    return tf.nest.pack_sequence_as(stream.spec, [r[k] for r in recorded])
+                batch = stream.next(fed)
+                read.append(tf.nest.flatten(batch) if record else None)
+                return batch
+
+            self.source, self.gated = source, mode != "optimistic"
+            try:
+                t, loss, loss_d, failed = iteration()
+            finally:
+                self.source, self.gated = None, True
+            if record:  # each component's array gets this iteration's batches
+                batches = list(batches)
+                for c in range(len(batches)):
+                    for j, parts in enumerate(read):
+                        batches[c] = batches[c].write(i * reads + j, parts[c])
+            return (i + 1, t, failed, losses.write(i, tf.stack([loss, loss_d])), *batches)
 
         losses = tf.TensorArray(inference.grouping.loss_dtype, size=n, element_shape=[2])
-        start = (tf.constant(0), inference.t.read_value(), tf.constant(0), losses)
-        _, t, failed, losses = tf.while_loop(
-            lambda i, t, failed, losses: tf.logical_and(i < n, tf.equal(failed, 0)),
+        batches = [
+            tf.TensorArray(spec.dtype, size=n * reads, element_shape=spec.shape) for spec in specs
+        ]
+        start = (tf.constant(0), inference.t.read_value(), tf.constant(0), losses, *batches)
+        i, t, failed, losses, *batches = tf.while_loop(
+            lambda i, t, failed, *arrays: tf.logical_and(i < n, tf.equal(failed, 0)),
             body,
             start,
         )
-        return t, losses.stack(), failed
+        if mode != "optimistic":
+            return t, losses.stack(), failed
+        return (t, losses.stack(), failed, i, *(b.stack() for b in batches))
 
     def step(self, groups, fed, blocked=0):
         """One update inside a compiled function: read a batch, step, summarise.
@@ -135,7 +203,7 @@ class Trainer:
         as they were.
         """
         inference = self.inference
-        x_true = inference.stream.next(fed)
+        x_true = self.source(fed) if self.source else inference.stream.next(fed)
         t = inference.t.assign_add(1)
         update = self.update
         if inference.jit_compile and not inference.replicas.distributed:
@@ -146,8 +214,9 @@ class Trainer:
         inference.reporting.write_step(
             inference.t, groups, loss, loss_d, d_outputs, grad_norms, failed
         )
-        with tf.control_dependencies([t]):
-            t = tf.cond(tf.equal(failed, 0), lambda: t, lambda: inference.t.assign_sub(1))
+        if self.gated:
+            with tf.control_dependencies([t]):
+                t = tf.cond(tf.equal(failed, 0), lambda: t, lambda: inference.t.assign_sub(1))
         return t, loss, loss_d, failed
 
     def update(self, groups, x_true, blocked):
@@ -190,8 +259,12 @@ class Trainer:
         # A step with a non-finite objective or gradient is not taken: the
         # weights stay at the last finite state, and `run` stops there. Only
         # the optimizer runs in the branch: random ops stay in the main graph,
-        # where each keeps its own seed.
-        tf.cond(tf.equal(failed, 0), apply, lambda: tf.constant(0))
+        # where each keeps its own seed. (The ungated loop of `OptimisticLoop`
+        # applies every step; a failure puts its call's snapshot back.)
+        if self.gated:
+            tf.cond(tf.equal(failed, 0), apply, lambda: tf.constant(0))
+        else:
+            apply()
         zero = tf.zeros_like(loss)
         # Gradient norms only feed summaries: no work for them without a writer.
         norms = (
@@ -267,6 +340,63 @@ class Trainer:
         inference = self.inference
         for g in groups:
             inference.optimizers[g].apply_gradients(zip(grads[g], inference.variables[g]))
+
+
+class OptimisticLoop:
+    """`run`'s fused loop, `loop(n, *fed) -> (t, losses, failed)`, without a
+    gate per update and with the guarantee of one.
+
+    Each call snapshots every variable the loop reads or writes (the
+    variables its trace captures: weights, optimizer slots and step counts,
+    `t`, averages, `keras.random.SeedGenerator` states, batch-norm
+    statistics; a snapshot of resource variables is copied only as they
+    change), then runs its iterations ungated, stopping after the first that
+    failed, while recording the batches it reads. When one failed, the
+    variables are put back and the recorded batches replayed through the gated
+    loop, which stops before the first non-finite update: the data position,
+    `t`, the weights and every other variable end as the gated loop leaves
+    them. Random ops with a state of their own (`tf.random.normal` without a
+    `SeedGenerator`) cannot be put back: the replay draws new noise, and
+    stops where its own first non-finite update is, if any.
+    """
+
+    def __init__(self, trainer, steps):
+        stream = trainer.inference.stream
+        self.recorded = stream.iterator is not None and not stream.fed
+        fed = stream.input_signature
+        batches = tuple(
+            tf.TensorSpec([None, *s.shape], s.dtype)
+            for s in (tf.nest.flatten(stream.spec) if self.recorded else [])
+        )
+        n = (tf.TensorSpec([], tf.int32),)
+        self.ungated = tf.function(
+            lambda n, *fed: trainer.loop(n, steps, fed, "optimistic"),
+            input_signature=n + fed,
+            autograph=False,
+        )
+        self.replay = tf.function(
+            lambda n, *args: trainer.loop(n, steps, args[: len(fed)], "replay", args[len(fed) :]),
+            input_signature=n + fed + batches,
+            autograph=False,
+        )
+        self.variables = None
+
+    def __call__(self, n, *fed):
+        if self.variables is None:  # the first call traces
+            concrete = self.ungated.get_concrete_function(n, *fed)
+            self.variables = list(concrete.variables)
+        snapshot = [v.read_value() for v in self.variables]
+        t, losses, failed, ran, *batches = self.ungated(n, *fed)
+        if not int(failed):
+            return t, losses, failed
+        for v, value in zip(self.variables, snapshot):
+            v.assign(value)
+        # The iterations the ungated call ran, up to the one that failed (the
+        # data it read is gone from the pipeline: the replay reads the record).
+        return self.replay(ran if batches else n, *fed, *batches)
+
+    def experimental_get_tracing_count(self):
+        return self.ungated.experimental_get_tracing_count()
 
 
 def raise_if_failed(failed, t):
