@@ -18,6 +18,7 @@ trajectories of one device and of R replicas differ only by floating-point order
 """
 
 import json
+import logging
 import os
 import sys
 
@@ -28,6 +29,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import adinfer  # noqa: E402
+
+# adinfer's messages (resume, ...) on stdout, which the parent test reads.
+logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s: %(message)s")
 
 BATCH = 64
 
