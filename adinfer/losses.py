@@ -441,7 +441,7 @@ def gradient_penalty(
     Args:
       critic: callable, `critic(x̂)` (or `critic(*x̂)` for tuples).
       x_real, x_fake: real and generated batches, tensors (or lists, converted)
-        or tuples of them with the same structure.
+        or tuples of them with the same structure and batch size.
       target: the slope c > 0 the penalty pulls towards.
       one_sided: penalise only slopes above `target`.
       epsilon: ≥ 0, added to `Σ g²` inside the root (TF-GAN's default 1e-10).
@@ -462,6 +462,16 @@ def gradient_penalty(
             given=f"{type(x_real).__name__} of {len(reals)} and "
             f"{type(x_fake).__name__} of {len(fakes)}",
         )
+    for i, (r, f) in enumerate(zip(reals, fakes)):
+        if not r.shape[:1].is_compatible_with(f.shape[:1]):
+            suffix = f"[{i}]" if joint else ""
+            validate.fail(
+                ValueError,
+                f"x_fake{suffix}",
+                f"a batch of the size of x_real{suffix}, {r.shape[0]} (the penalty "
+                "interpolates them example by example)",
+                given=f"shape {f.shape}",
+            )
     target = _checked_number(target, "target", validate.positive, allow_none=False)
     one_sided = validate.boolean(one_sided, "one_sided")
     epsilon = _checked_number(epsilon, "epsilon", validate.nonnegative, allow_none=False)
@@ -516,7 +526,9 @@ def mutual_information_penalty(structured_inputs, predicted_distributions):
     the generated data; a single code and distribution are also accepted. Each
     group's mean is over all elements of `q_i.log_prob(c_i)` (the batch), and
     the groups are averaged, not summed (TF-GAN's `mutual_information_penalty`
-    reduces the per-group means with `compute_weighted_loss`, a mean).
+    reduces the per-group means with `compute_weighted_loss`, a mean). A
+    TFP `q_i` whose batch and event shapes would broadcast `log_prob` past
+    `c_i`'s shape (batch shape [n, 1] for codes [n]: an [n, n] mean) is refused.
     Chen et al. (2016), "InfoGAN".
     """
     codes, dists = structured_inputs, predicted_distributions
@@ -537,6 +549,17 @@ def mutual_information_penalty(structured_inputs, predicted_distributions):
             validate.fail(
                 TypeError, f"predicted_distributions[{i}]", "a distribution (with log_prob)", q
             )
+        shape = [getattr(q, "batch_shape", None), getattr(q, "event_shape", None)]
+        if all(isinstance(d, tf.TensorShape) for d in shape):
+            c_shape = tf.TensorShape(getattr(c, "shape", np.shape(c)))
+            if not validate.broadcasts_to(shape[0].concatenate(shape[1]), c_shape):
+                validate.fail(
+                    ValueError,
+                    f"predicted_distributions[{i}]",
+                    f"a distribution whose batch and event shapes broadcast to the shape of "
+                    f"structured_inputs[{i}], {c_shape} (log_prob would broadcast past it)",
+                    given=f"batch shape {shape[0]} and event shape {shape[1]}",
+                )
         terms.append(_mean(q.log_prob(c)))
     return -tf.add_n(terms) / tf.cast(len(terms), terms[0].dtype)
 
@@ -653,7 +676,7 @@ def combine_adversarial_loss(*args, **kwargs):
     Args:
       main_loss: float tensor (or number), the main loss.
       adversarial_loss: float tensor (or number), cast to `main_loss`'s dtype.
-      weight_factor: fixed coefficient of the adversarial loss.
+      weight_factor: fixed coefficient ≥ 0 of the adversarial loss.
       gradient_ratio: non-negative target ratio of the gradient magnitudes.
       gradient_ratio_epsilon: added to the denominator of `a` (TF-GAN's 1e-6).
       variables: with `gradient_ratio`, the variables (or watched tensors) to
@@ -681,7 +704,7 @@ def combine_adversarial_loss(*args, **kwargs):
 
     Raises:
       ValueError: both or neither of `weight_factor`, `gradient_ratio`; a
-        negative `gradient_ratio`; incompatible first dimensions; no or a
+        negative `weight_factor` or `gradient_ratio`; incompatible first dimensions; no or a
         non-persistent `tape`; no `variables`, or a loss that does not depend
         on any of them on `tape`.
     """
@@ -740,9 +763,7 @@ def _combine_losses(
             "given",
             given=f"weight_factor={weight_factor!r} and gradient_ratio={gradient_ratio!r}",
         )
-    weight_factor = _checked_number(
-        weight_factor, "weight_factor", validate.number, allow_none=True
-    )
+    weight_factor = _checked_number(weight_factor, "weight_factor", validate.nonnegative)
     gradient_ratio = _checked_number(gradient_ratio, "gradient_ratio", validate.nonnegative)
     gradient_ratio_epsilon = _checked_number(
         gradient_ratio_epsilon, "gradient_ratio_epsilon", validate.nonnegative, allow_none=False

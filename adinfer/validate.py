@@ -191,6 +191,20 @@ def finite(value, name):
         )
 
 
+def broadcasts_to(shape, target):
+    """True unless the static `shape` is known not to broadcast to `target`
+    without growing it: a higher rank, or a trailing dimension other than 1 or
+    `target`'s.
+    """
+    shape, target = tf.TensorShape(shape), tf.TensorShape(target)
+    if shape.rank is None or target.rank is None:
+        return True
+    trailing = target.as_list()[target.rank - shape.rank :] if shape.rank else []
+    return shape.rank <= target.rank and all(
+        a is None or b is None or a in (1, b) for a, b in zip(shape.as_list(), trailing)
+    )
+
+
 def learning_rate(optimizer, name):
     """A Keras optimizer whose learning rate (a schedule's at its current step)
     is finite and non-negative: a NaN, infinite or negative rate would make or
@@ -206,6 +220,27 @@ def learning_rate(optimizer, name):
             f"{name}'s learning rate",
             "a finite non-negative number",
             given=f"{rate:.6g} ({type(optimizer).__name__})",
+        )
+    return optimizer
+
+
+def optimizer_variables(optimizer, variables, name):
+    """A Keras optimizer that is new, or was built for `variables`: one built
+    for others (by another inference, or for another var_list) can update only
+    those, which Keras would find at the first update, after `initialize`.
+    """
+    known = getattr(optimizer, "_check_variables_are_known", None)  # Keras's own check
+    if not getattr(optimizer, "built", False) or known is None:
+        return optimizer
+    try:
+        known(list(variables))
+    except (ValueError, KeyError):
+        fail(
+            ValueError,
+            name,
+            "a new optimizer, or one built for this inference's variables",
+            given=f"a {type(optimizer).__name__} already built for other variables (by "
+            "another inference, or for another var_list); pass a new one",
         )
     return optimizer
 

@@ -63,6 +63,34 @@ def sgd(rate=0.01):
     return dict(optimizer=keras.optimizers.SGD(rate), optimizer_d=keras.optimizers.SGD(rate))
 
 
+def acgan(c, labels, discriminator=None, **kwargs):
+    """An ACGAN on c.x with `labels`; its discriminator returns 3 class logits."""
+    gen, disc = keras.Sequential([keras.layers.Dense(2)]), keras.Sequential([keras.layers.Dense(4)])
+    fake = lambda n, y: gen(
+        tf.concat([tf.random.normal([n, 2]), tf.cast(y[:, None], tf.float32)], -1)
+    )
+    d = discriminator or (lambda x: (disc(x)[:, 0], disc(x)[:, 1:]))
+    return adinfer.ACGANInference({fake: (c.x, labels)}, d, batch_size=BATCH, **kwargs).initialize(
+        n_print=0, **sgd()
+    )
+
+
+def infogan(c, discriminator):
+    """An InfoGAN on c.x with one N(0, 1) code and `discriminator(net)` (net: Dense(2))."""
+    gen, net = keras.Sequential([keras.layers.Dense(2)]), keras.Sequential([keras.layers.Dense(2)])
+    fake = lambda n, codes: gen(tf.concat([tf.random.normal([n, 2]), codes[0][:, None]], -1))
+    inference = adinfer.InfoGANInference(
+        {fake: c.x}, discriminator(net), codes=tfd.Normal(0.0, 1.0), batch_size=BATCH
+    )
+    return inference.initialize(n_print=0, **sgd())
+
+
+def latent_sample(c, n):
+    """`sample(n)` of a LatentInference training 4 codes."""
+    loss = lambda model, y: tf.reduce_mean(tf.square(model.generated_data - y))
+    return adinfer.LatentInference(c.gen, loss, target=c.x[:4], z_shape=[2]).sample(n)
+
+
 def nan_features(c):
     features = c.features.copy()
     features[2, 1] = np.nan
@@ -114,6 +142,8 @@ CASES = [
     (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, loss="nope"), ValueError, r"loss"),
     (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, loss=3), TypeError, r"loss"),
     (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, pack=0), ValueError, r"pack must be a positive int"),
+    (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, pack="2"), TypeError, r"pack must be an int, got str '2'"),
+    (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, non_adversarial_loss=lambda m: 0.0, weight_factor=-1.0), ValueError, r"weight_factor must be a finite non-negative number, got -1.0"),
     (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, gradient_penalty_weight=-1.0), ValueError, r"gradient_penalty_weight must be"),
     (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, gradient_penalty_weight="1"), TypeError, r"gradient_penalty_weight must be"),
     (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, gradient_penalty_weight=np.nan), ValueError, r"gradient_penalty_weight must be"),
@@ -132,6 +162,14 @@ CASES = [
     (None, lambda c: adinfer.GANInference({lambda n: c.gen(tf.random.normal([4, 2])): c.x}, c.disc, pack=2, batch_size=BATCH).initialize(n_print=0, **sgd()), ValueError, r"must return a batch of \d+ examples"),
     (None, lambda c: adinfer.BiGANInference({lambda n: tf.random.normal([3, 2]): c.enc}, {c.gen: c.x}, c.joint, batch_size=BATCH).initialize(n_print=0, **sgd()), ValueError, r"the Gen program '<lambda>' must return a batch of 8 examples"),
     (None, lambda c: adinfer.BiGANInference({c.prior: keras.Sequential([keras.layers.Dense(3)])}, {c.gen: c.x}, c.joint, batch_size=BATCH).initialize(n_print=0, **sgd()), TypeError, r"latent_vars: the encoder's output encoder\(x\) has shape \(8, 3\) but the prior's draws"),
+    (None, lambda c: acgan(c, np.arange(N, dtype=np.int32) % 5), ValueError, r"data value\[1\] must be integer classes in \[0, 3\) for the 3 class logits the discriminator returns, got labels in \[0, 4\]"),
+    (None, lambda c: acgan(c, np.arange(N, dtype=np.int32) % 3 - 1), ValueError, r"data value\[1\] must be integer classes in \[0, 3\).*got labels in \[-1, 1\]"),
+    (None, lambda c: acgan(c, np.arange(N, dtype=np.int32) % 3, condition=tfd.Categorical(logits=tf.zeros(4))), ValueError, r"condition: its draws must be integer classes in \[0, 3\)"),
+    (None, lambda c: acgan(c, np.arange(N, dtype=np.int32) % 3, keras.Sequential([keras.layers.Dense(1)])), TypeError, r"discriminator must be a program or network returning a pair \(logits, class_logits\), got .*Tensor \(logits only\?\)"),
+    (None, lambda c: infogan(c, lambda net: keras.Sequential([keras.layers.Dense(1)])), TypeError, r"discriminator must be a program or network returning a pair \(logits, \[q_1, ..., q_k\]\)"),
+    (None, lambda c: infogan(c, lambda net: lambda x: (net(x)[:, 0], tfd.Normal(net(x)[:, 1:], 1.0))), ValueError, r"discriminator: its distribution q\[0\] must be a distribution over code 0.*\(8,\), got batch shape \(8, 1\)"),
+    (None, lambda c: infogan(c, lambda net: lambda x: (net(x)[:, 0], tfd.Normal(net(x)[:4, 1], 1.0))), ValueError, r"discriminator: its distribution q\[0\].*got batch shape \(4,\)"),
+    (None, lambda c: infogan(c, lambda net: lambda x: (net(x)[:, 0], [])), ValueError, r"discriminator: returned 0 distributions for 1 codes"),
     # -- initialize, on live inferences: nothing changes, then it trains -------------
     ("gan", lambda c: c.gan.initialize(n_iter=-1), ValueError, r"n_iter must be a non-negative int, got -1"),
     ("gan", lambda c: c.gan.initialize(n_iter="10"), TypeError, r"n_iter must be an int, got str"),
@@ -151,6 +189,10 @@ CASES = [
     ("wgan", lambda c: c.wgan.initialize(optimizer_d=keras.optimizers.RMSprop(np.nan)), ValueError, r"optimizer_d's learning rate must be"),
     ("gan", lambda c: c.gan.initialize(var_list="x"), TypeError, r"var_list"),
     ("gan", lambda c: c.gan.initialize(var_list=[3.0]), TypeError, r"var_list"),
+    ("gan", lambda c: c.gan.initialize(var_list=c.gen.trainable_variables + [tf.Variable(1.0, name="unread")]), ValueError, r"var_list must be a list of trainable variables the objective reads, got 1 it never reads.*'unread"),
+    ("gan", lambda c: c.gan.initialize(var_list_d=[tf.Variable(1.0, name="unread")]), ValueError, r"var_list_d must be a list of trainable variables the objective reads"),
+    ("gan", lambda c: c.gan.initialize(optimizer=c.bigan.optimizers["Disc"], optimizer_d=keras.optimizers.SGD(0.01)), ValueError, r"optimizer must be a new optimizer, or one built for this inference's variables, got a SGD already built for other variables"),
+    ("bigan", lambda c: c.bigan.initialize(optimizer=keras.optimizers.SGD(0.01), optimizer_d=c.gan.optimizers["Disc"]), ValueError, r"optimizer_d must be a new optimizer, or one built for this inference's variables"),
     ("gan", lambda c: c.gan.initialize(logdir=""), ValueError, r"logdir must be a non-empty path"),
     ("gan", lambda c: c.gan.initialize(logdir=3), TypeError, r"logdir must be a path"),
     ("gan", lambda c: c.gan.initialize(logdir=c.a_file), ValueError, r"logdir must be a directory, got '.*a_file', a file"),
@@ -202,6 +244,7 @@ CASES = [
     ("gan", lambda c: c.gan.sample(None), TypeError, r"n must be an int"),
     ("gan", lambda c: c.gan.export(3), TypeError, r"path must be"),
     ("bigan", lambda c: c.bigan.sample(-2), ValueError, r"n must be a non-negative int"),
+    (None, lambda c: latent_sample(c, 5), ValueError, r"n must be at most batch_size=4, the codes z trained, got 5"),
     # -- losses -------------------------------------------------------------------------
     (None, lambda c: losses.minimax_discriminator_loss(tf.zeros(4), tf.zeros(4), label_smoothing=1.5), ValueError, r"label_smoothing must be"),
     (None, lambda c: losses.minimax_discriminator_loss(tf.zeros(4), tf.zeros(4), label_smoothing=-0.1), ValueError, r"label_smoothing must be"),
@@ -211,6 +254,10 @@ CASES = [
     (None, lambda c: losses.wasserstein_discriminator_loss(tf.zeros(4), tf.zeros([4], tf.int32)), TypeError, r"d_fake"),
     (None, lambda c: losses.least_squares_discriminator_loss(tf.zeros(4), tf.zeros(4), real_label="1"), TypeError, r"real_label"),
     (None, lambda c: losses.acgan_generator_loss(tf.zeros([4, 3]), tf.constant([0, 1, 2, 3])), ValueError, r"labels"),
+    (None, lambda c: losses.gradient_penalty(c.disc, c.x[:8], c.x[:4]), ValueError, r"x_fake must be a batch of the size of x_real, 8.*got shape \(4, 2\)"),
+    (None, lambda c: losses.gradient_penalty(c.joint, (c.x[:8], c.x[:8]), (c.x[:8], c.x[:3])), ValueError, r"x_fake\[1\] must be a batch of the size of x_real\[1\], 8"),
+    (None, lambda c: losses.mutual_information_penalty(tf.zeros([8]), tfd.Normal(tf.zeros([8, 1]), 1.0)), ValueError, r"predicted_distributions\[0\] must be a distribution whose batch and event shapes broadcast to the shape of structured_inputs\[0\], \(8,\)"),
+    (None, lambda c: losses.combine_adversarial_loss(tf.constant(1.0), tf.constant(2.0), weight_factor=-1), ValueError, r"weight_factor must be a finite non-negative number, got -1"),
     (None, lambda c: losses.get("nope"), ValueError, r"loss"),
     (None, lambda c: losses.get(3), TypeError, r"loss"),
     # -- metrics ------------------------------------------------------------------------

@@ -176,8 +176,11 @@ class GANPackTest(tf.test.TestCase):
 
     def test_pack_must_be_positive_int(self):
         nets = GANNets(2)
-        for bad in (0, -2, 1.5, True, "2"):
+        for bad in (0, -2):
             with self.assertRaisesRegex(ValueError, "pack must be a positive int"):
+                adinfer.GANInference({nets.fake: nets.x}, nets.disc, pack=bad, batch_size=BATCH)
+        for bad in (1.5, True, "2"):  # the wrong kind of value: a TypeError
+            with self.assertRaisesRegex(TypeError, "pack must be an int"):
                 adinfer.GANInference({nets.fake: nets.x}, nets.disc, pack=bad, batch_size=BATCH)
 
 

@@ -226,6 +226,8 @@ class Checkpointing:
         objects, which are put back; so is a warm start. Returns the `Plan` for
         `open`; raises ValueError naming the checkpoint when it does not fit.
         """
+        for group, opt in optimizers.items():  # first: Keras would find it at the first update
+            validate.optimizer_variables(opt, variables[group], OPTIMIZER_ARGUMENT[group])
         inference = self.inference
         plan = Plan(warm_start_from=warm_start_from)
         locked = False

@@ -32,6 +32,7 @@ class Groups:
         self.activity = {group: [] for group in GROUPS}  # activity losses of the current pass
         self.discovery = None  # group -> [(variables read, layers)] during `build`
         self.found = None  # group -> {id(raw variable): variable}, after `build`
+        self.read = set()  # id(raw variable) of every trainable variable the objective reads
         self.loss_dtype = None
         self.training = True  # what programs taking `training` get (None: not passed)
 
@@ -118,10 +119,14 @@ class Groups:
         self.discovery = {group: [] for group in GROUPS}
         self.networks = {group: {} for group in GROUPS}
         try:
-            loss, loss_d, _ = self.forward(objectives, x_example, {})
+            with tf.GradientTape() as tape:  # every trainable variable read, in a call or not
+                loss, loss_d, _ = self.forward(objectives, x_example, {})
             discovered = self.discovery
         finally:
             self.discovery = None
+        self.read = {
+            id(scopes.raw_variable(state.distributed(v))) for v in tape.watched_variables()
+        }
         if loss.dtype != loss_d.dtype or loss.shape.rank != 0 or loss_d.shape.rank != 0:
             raise ValueError(
                 f"objectives must return two scalars of one dtype, got {loss!r}, {loss_d!r}."
@@ -155,6 +160,15 @@ class Groups:
                 raise TypeError(
                     f"{VAR_LIST_ARGUMENT[group]} must be a list of variables, "
                     f"got {type(var_list).__name__}."
+                )
+            unread = [v for v in var_list if id(scopes.raw_variable(v)) not in self.read]
+            if unread:
+                validate.fail(
+                    ValueError,
+                    VAR_LIST_ARGUMENT[group],
+                    "a list of trainable variables the objective reads",
+                    given=f"{len(unread)} it never reads (or that are not trainable), such as "
+                    f"{scopes.name_of(unread[0])!r}; no step could change them",
                 )
             chosen[group] = list(var_list)
         if len(groups) == 2 and all(var_lists[g] is None for g in groups):

@@ -1,5 +1,6 @@
 """Auxiliary classifier GANs (Odena et al., 2017)."""
 
+import numpy as np
 import tensorflow as tf
 
 from adinfer import losses, validate
@@ -14,7 +15,9 @@ class ACGANInference(GANInference):
     `GANInference`, `data={fake: (x_true, y_true)}` with `fake(batch_size, y)`;
     y_fake is y_true, or drawn from `condition`. The discriminator sees x
     only and returns `(logits, class_logits)`, class_logits of shape
-    [batch, K]; labels are integer classes (one-hot inside) or one-hot rows.
+    [batch, K]; labels are integer classes in [0, K) (one-hot inside; the
+    labels held as an array or tensor, and the condition's draws, are checked
+    when the objective is first traced) or one-hot rows.
     With CE_K the softmax cross-entropy, s the label smoothing, and the
     objectives L_D, L_G of `loss` (Edward's cross-entropies by default),
 
@@ -62,12 +65,20 @@ class ACGANInference(GANInference):
         )
         self.label_smoothing = validate.number(label_smoothing, "label_smoothing", low=0, high=1)
         super().__init__(data, discriminator, **kwargs)
+        # The labels held, checked against the number of classes when first traced.
+        value = next(iter(data.values()))
+        labels = value[1] if isinstance(value, tuple) and len(value) == 2 else None
+        self.labels = labels if isinstance(labels, (np.ndarray, tf.Tensor)) else None
 
     _takes_condition = staticmethod(lambda fake: True)
 
     def conditional_objectives(self, x_true, y_true, x_fake, y_fake):
-        d_true, c_true = self.call("Disc", self.discriminator, x_true)
-        d_fake, c_fake = self.call("Disc", self.discriminator, x_fake)
+        form = "(logits, class_logits)"
+        d_true, c_true = contracts.output_pair(self.call("Disc", self.discriminator, x_true), form)
+        d_fake, c_fake = contracts.output_pair(self.call("Disc", self.discriminator, x_fake), form)
+        if self.grouping.building:  # once, eagerly: every label held, then the drawn ones
+            contracts.check_class_labels(self.labels, c_true, self.stream.names[1])
+            contracts.check_class_labels(y_fake, c_fake, "condition: its draws")
         d_true, d_fake = (
             contracts.check_logits(d_true, x_true),
             contracts.check_logits(d_fake, x_fake),

@@ -13,6 +13,7 @@ import numbers
 import os
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -59,6 +60,67 @@ def logits_of(outputs):
     `(logits, features, ...)`, which an objective may read beside them.
     """
     return outputs[0] if isinstance(outputs, (tuple, list)) else outputs
+
+
+def output_pair(outputs, form, name="discriminator"):
+    """The two outputs `form` names ("(logits, class_logits)") of a
+    discriminator that must return a pair (ACGAN's, InfoGAN's).
+    """
+    if not isinstance(outputs, (tuple, list)) or len(outputs) != 2:
+        given = (
+            f"a {type(outputs).__name__} of {len(outputs)}"
+            if isinstance(outputs, (tuple, list))
+            else f"{type(outputs).__name__} (logits only?)"
+        )
+        validate.fail(TypeError, name, f"a program or network returning a pair {form}", given=given)
+    return outputs
+
+
+def check_class_labels(labels, class_logits, name):
+    """Integer class labels in [0, K) for the K class logits, checked by
+    value where they are known (eager); one-hot labels are checked by shape
+    where they are used. `tf.one_hot` of a label out of range is a row of
+    zeros, which would train silently on a wrong objective.
+    """
+    if labels is None or not (hasattr(labels, "numpy") or isinstance(labels, np.ndarray)):
+        return
+    labels = np.asarray(labels)
+    k = tf.TensorShape(class_logits.shape)[-1]
+    if k is None or labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        return
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        validate.fail(
+            ValueError,
+            name,
+            f"integer classes in [0, {k}) for the {k} class logits the discriminator returns",
+            given=f"labels in [{labels.min()}, {labels.max()}]",
+        )
+
+
+def check_code_predictions(q, codes):
+    """InfoGAN's predictions q: one TFP distribution per code, each over the
+    batch of its code's draws c_i: its batch and event shapes together must
+    broadcast to c_i's shape without growing it (a batch shape [n, 1] for
+    codes [n] would make log q(c) an [n, n] matrix). Returns the list.
+    """
+    q = list(q) if isinstance(q, (list, tuple)) else [q]
+    if len(q) != len(codes):
+        raise ValueError(f"discriminator: returned {len(q)} distributions for {len(codes)} codes.")
+    for i, (q_i, c_i) in enumerate(zip(q, codes)):
+        name = f"discriminator: its distribution q[{i}]"
+        if not isinstance(q_i, tfd.Distribution):
+            validate.fail(TypeError, name, f"a TFP distribution over code {i}", q_i)
+        c_shape = tf.TensorShape(tf.convert_to_tensor(c_i).shape)
+        shape = q_i.batch_shape.concatenate(q_i.event_shape)
+        if not validate.broadcasts_to(shape, c_shape):
+            validate.fail(
+                ValueError,
+                name,
+                f"a distribution over code {i}, one row per generated example: batch and "
+                f"event shapes broadcasting to its draws' shape {c_shape}",
+                given=f"batch shape {q_i.batch_shape} and event shape {q_i.event_shape}",
+            )
+    return q
 
 
 def check_like(a, b, name_a, name_b):
@@ -128,12 +190,11 @@ def check_penalties(weight, target, one_sided, r1_weight):
 def check_gan_arguments(pack, batch_size, condition, augment):
     """GANInference's packing, condition and augmentation; returns the batch size."""
     validate.function(augment, "augment", "T(x) -> x", allow_none=True)
+    pack = validate.integer(pack, "pack")
     if augment is not None and pack != 1:
         raise ValueError(
             "augment with pack > 1: T would act on packed samples; augment or pack, not both."
         )
-    if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
-        validate.fail(ValueError, "pack", "a positive int", pack)
     batch_size = validate.integer(batch_size, "batch_size", allow_none=True)
     if batch_size is not None and batch_size % pack:
         raise ValueError(f"batch_size={batch_size} must be a multiple of pack={pack}.")
@@ -164,7 +225,7 @@ def check_non_adversarial(loss, weight_factor, gradient_ratio, gradient_ratio_ep
             "non_adversarial_loss is combined by TF-GAN's rule: exactly one of weight_factor "
             f"and gradient_ratio must be given, got {weight_factor!r} and {gradient_ratio!r}."
         )
-    validate.number(weight_factor, "weight_factor", allow_none=True)
+    validate.nonnegative(weight_factor, "weight_factor")
     validate.nonnegative(gradient_ratio, "gradient_ratio")
     validate.nonnegative(gradient_ratio_epsilon, "gradient_ratio_epsilon", allow_none=False)
 

@@ -71,17 +71,14 @@ class InfoGANInference(GANInference):
             "data: the generated batch fake(batch_size, codes)",
             "the observed batch",
         )
-        d_true, _ = self.call("Disc", self.discriminator, x_true)
-        d_fake, q = self.call("Disc", self.discriminator, x_fake)
+        form = "(logits, [q_1, ..., q_k])"
+        d_true, _ = contracts.output_pair(self.call("Disc", self.discriminator, x_true), form)
+        d_fake, q = contracts.output_pair(self.call("Disc", self.discriminator, x_fake), form)
         d_true, d_fake = (
             contracts.check_logits(d_true, x_true),
             contracts.check_logits(d_fake, x_fake),
         )
-        q = list(q) if isinstance(q, (list, tuple)) else [q]
-        if len(q) != len(self.codes):
-            raise ValueError(
-                f"discriminator: returned {len(q)} distributions for {len(self.codes)} codes."
-            )
+        q = contracts.check_code_predictions(q, codes)
         mi = losses.mutual_information_penalty(list(codes), q)
         self.record({"loss/mutual_information": mi})
         loss_d = self.discriminator_loss(d_true, d_fake)

@@ -157,6 +157,18 @@ class LatentInference(Inference):
         with self._frozen():
             return self._generator(tf.convert_to_tensor(self.z))
 
+    def sample(self, n, ema=True, training=None):
+        """G(z) of the first n of the `batch_size` codes z trained: n ≤
+        `batch_size` (more would repeat rows); `ema`, `training` as in
+        `Inference.sample`.
+        """
+        n = validate.integer(n, "n", minimum=0)
+        if n > self.batch_size:
+            validate.fail(
+                ValueError, "n", f"at most batch_size={self.batch_size}, the codes z trained", n
+            )
+        return super().sample(n, ema, training)
+
     def _project(self, z):
         if self.input_clip is None:
             return z
