@@ -2,7 +2,10 @@
 
     python benchmarks/speed.py          # full benchmark (~12 min on 2 CPU cores): the tables
     python benchmarks/speed.py --write  # ... and rewrites the speed section of RESULTS.md
-    python benchmarks/speed.py --quick  # smoke run (~60-90 s), figures not meaningful
+    python benchmarks/speed.py --device-report [--write]  # the GPU-relevant rows only
+                                        # (DCGAN: float32, XLA, mixed precision)
+    python benchmarks/speed.py --quick  # smoke run: every code path at a tiny budget
+                                        # (~1 min on 2 cores), figures not meaningful
 
 The model of the main tables is the 2-D MLP GAN (generator 2-128-128-2, discriminator
 2-128-128-1, ReLU) on the 8-Gaussian ring (10,000 points), batch 64, Adam(2e-4, beta_1=0.5)
@@ -33,11 +36,15 @@ Contenders (the key in brackets names a row):
   (b+check)          (b) with adinfer's per-step safety gate written by hand: objectives
                      and gradients checked finite, the update applied under `tf.cond`
   (b+objcheck)       (b) with the update gated on the objectives alone
+  (b+sum)            (b) ungated, with adinfer's finiteness term (objectives and gradient
+                     sums) added up over each compiled call and read back with the losses:
+                     the floor of a gate checked once per call
   (a+check)          (a) with adinfer's gate
   (c1), (c0), (a0)   the parts of a step that bound `update()`: its compiled step called
                      directly, the check it makes of a fed batch, an empty compiled call
   (e) keras fit      `Model.fit` with a custom `train_step` (the keras.io DCGAN pattern)
-  (f) torch eager    the same model in PyTorch eager with its default threads
+  (f) torch eager    the same model in PyTorch eager with its default threads (the MLP
+                     GAN, and the DCGAN in the scale rows: the same layers, channels first)
   (f1)               ... pinned to 1 thread
   (g) torch.compile  (f) with the forward pass and the optimizer steps under `torch.compile`
   +xla               `jit_compile=True` (hand: the step compiled with XLA; the pipeline
@@ -61,7 +68,8 @@ at n_iter 2,000 (PyTorch and Keras: 500 steps), 5 repeats; scale rows 3 repeats 
 about 1.5 s.
 
 Scale: the MLP GAN at batch 64 -> 4,096 and width 128 -> 1,024, and a DCGAN (28x28) at
-batch 64 and 256, each as adinfer / hand-written ratios: (c)/(a) and (d)/(b).
+batch 64 and 256, each as adinfer / hand-written ratios: (c)/(a) and (d)/(b); for the
+DCGAN also PyTorch eager (f) and torch.compile (g) against run().
 
 Memory: peak resident memory (VmHWM: `ru_maxrss` would carry the peak of the forked
 parent across exec) of a fresh process running `run()` against a fresh process running
@@ -161,6 +169,33 @@ def torch_mlp(sizes):
     return nn.Sequential(*layers[:-1])
 
 
+def torch_dcgan_nets(z_dim):
+    """`dcgan_nets` in PyTorch: the same layers and shapes, channels first
+    (PyTorch's own initializers)."""
+    nn = torch().nn
+    lrelu = lambda: nn.LeakyReLU(0.2)
+    gen = nn.Sequential(
+        nn.Linear(z_dim, 7 * 7 * 64),
+        lrelu(),
+        nn.Unflatten(1, (64, 7, 7)),
+        nn.ConvTranspose2d(64, 64, 4, 2, 1),  # 14x14, as Keras's "same"
+        lrelu(),
+        nn.ConvTranspose2d(64, 32, 4, 2, 1),  # 28x28
+        lrelu(),
+        nn.Conv2d(32, 1, 5, padding=2),
+        nn.Tanh(),
+    )
+    disc = nn.Sequential(
+        nn.Conv2d(1, 32, 4, 2, 1),  # 14x14
+        lrelu(),
+        nn.Conv2d(32, 64, 4, 2, 1),  # 7x7
+        lrelu(),
+        nn.Flatten(),
+        nn.Linear(7 * 7 * 64, 1),
+    )
+    return gen, disc
+
+
 class Model:
     """One benchmark model: its data, its networks (TF, and torch for the MLP)."""
 
@@ -183,8 +218,15 @@ class Model:
 
     def torch_nets(self):
         torch().manual_seed(0)
+        if self.kind == "dcgan":
+            return torch_dcgan_nets(self.z_dim)
         x_dim, w = self.data.shape[1], self.width
         return torch_mlp([self.z_dim, w, w, x_dim]), torch_mlp([x_dim, w, w, 1])
+
+    def torch_data(self):
+        """The same data as a torch tensor, images channels-first (NCHW)."""
+        data = torch().from_numpy(self.data)
+        return data.permute(0, 3, 1, 2).contiguous() if self.kind == "dcgan" else data
 
     def prior(self, n):
         return tf.random.normal([n, self.z_dim])
@@ -284,13 +326,16 @@ def hand_update(model, gen, disc, opts, x, groups=GROUPS, check=False):
             opt.apply_gradients(zip(grads, net.trainable_variables))
         return tf.constant(0)
 
-    if check:  # "all": adinfer's gate; "objectives": gated on the objectives alone
+    if check in ("all", "objectives"):  # adinfer's gate; gated on the objectives alone
         values = [loss, loss_d]
         if check == "all":
             values += [g for _, grads, _ in todo for g in grads]
         tf.cond(all_finite(values), apply, lambda: tf.constant(0))
     else:
         apply()
+    if check == "sum":  # ungated; the same finiteness term, summed for the caller
+        terms = [loss, loss_d] + [g for _, grads, _ in todo for g in grads]
+        return loss, loss_d, tf.add_n([tf.reduce_sum(v) for v in terms])
     return loss, loss_d
 
 
@@ -406,26 +451,29 @@ def hand_loop(model, n_critic=None, jit=False, check=False, policy=None):
     if jit:  # XLA cannot hold the iterator op: read it outside the compiled update
         update = tf.function(update, jit_compile=True)
 
-    def iteration():
+    def iteration(total):
+        """One iteration; `total` sums the finiteness terms of (b+sum)."""
         if n_critic is None:
-            return update(next(iterator), GROUPS)
+            out = update(next(iterator), GROUPS)
+            return out[0], out[1], total + (out[2] if check == "sum" else 0.0)
         for _ in range(n_critic):
-            _, loss_d = update(next(iterator), ("Disc",))
-        loss, _ = update(next(iterator), ("Gen",))
-        return loss, loss_d
+            out = update(next(iterator), ("Disc",))
+            loss_d, total = out[1], total + (out[2] if check == "sum" else 0.0)
+        out = update(next(iterator), ("Gen",))
+        return out[0], loss_d, total + (out[2] if check == "sum" else 0.0)
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
     def loop(k):
-        loss, loss_d = tf.zeros([]), tf.zeros([])
+        loss, loss_d, total = tf.zeros([]), tf.zeros([]), tf.zeros([])
         for _ in tf.range(k):
-            loss, loss_d = iteration()
-        return loss, loss_d
+            loss, loss_d, total = iteration(total)
+        return loss, loss_d, tf.math.is_finite(total)
 
     def train(n):
         with dtype_policy(policy):
             for done in range(0, n, LOOP):
-                loss, loss_d = loop(tf.constant(min(LOOP, n - done)))
-                float(loss), float(loss_d)
+                loss, loss_d, finite = loop(tf.constant(min(LOOP, n - done)))
+                float(loss), float(loss_d), bool(finite)
 
     return train
 
@@ -484,13 +532,13 @@ def keras_fit(model):
 
 
 def torch_train(model, threads=None, compiled=False):
-    """(f), (f1), (g): the MLP GAN in PyTorch; `threads` pins the thread count."""
+    """(f), (f1), (g): the model in PyTorch; `threads` pins the thread count."""
     th = torch()
     gen, disc = model.torch_nets()
     gen_params, disc_params = list(gen.parameters()), list(disc.parameters())
     opt = th.optim.Adam(gen_params, LR, betas=(BETA_1, 0.999))
     opt_d = th.optim.Adam(disc_params, LR, betas=(BETA_1, 0.999))
-    data = th.from_numpy(model.data)
+    data = model.torch_data()
     bce = th.nn.functional.binary_cross_entropy_with_logits
     state = {"perm": th.randperm(len(data)), "i": 0}
 
@@ -583,6 +631,7 @@ class Bench:
         self.has_torch = torch() is not None
         self.tables = {}  # name -> (contenders, times, repeats)
         self.trains = {}  # the hand loop and run() of each n_critic, shared by the tables
+        self.warm = 2 if quick else 20  # warm-up steps of each contender
 
     def shared(self, side, n_critic):
         """The `train` of the hand loop (b) or run() (d) on the model, built once."""
@@ -592,7 +641,7 @@ class Bench:
         return self.trains[side, n_critic]
 
     def reps(self, full):
-        return self.repeats or (2 if self.quick else full)
+        return self.repeats or (1 if self.quick else full)
 
     def run_table(self, name, contenders, repeats):
         self.log(f"{name}: {repeats} repeats")
@@ -601,20 +650,20 @@ class Bench:
     # -- The tables --------------------------------------------------------------
 
     def update_table(self):
-        m, n = self.model, 100 if self.quick else 1000
+        m, n, warm = self.model, 20 if self.quick else 1000, self.warm
         batches = m.batches(n)
 
         def pair(suffix, label, **kw):
             return [
                 Contender(
-                    "a" + suffix, "hand step" + label, lambda: hand_step(m, batches, **kw), n, 20
+                    "a" + suffix, "hand step" + label, lambda: hand_step(m, batches, **kw), n, warm
                 ),
                 Contender(
                     "c" + suffix,
                     "adinfer update()" + label,
                     lambda: adinfer_update(m, batches, **kw),
                     n,
-                    20,
+                    warm,
                     "a" + suffix,
                 ),
             ]
@@ -626,7 +675,7 @@ class Bench:
                 "hand step with adinfer's gate",
                 lambda: hand_step(m, batches, check="all"),
                 n,
-                20,
+                warm,
                 "a",
             ),
             Contender(
@@ -634,26 +683,29 @@ class Bench:
                 "update()'s compiled step, called directly",
                 lambda: compiled_update(m, batches),
                 n,
-                20,
+                warm,
                 "a",
             ),
-            Contender("c0", "update()'s batch check", lambda: batch_check(m, batches), n, 20, "a"),
-            Contender("a0", "empty compiled call", lambda: empty_call(m, batches), n, 20, "a"),
+            Contender(
+                "c0", "update()'s batch check", lambda: batch_check(m, batches), n, warm, "a"
+            ),
+            Contender("a0", "empty compiled call", lambda: empty_call(m, batches), n, warm, "a"),
         ]
         self.run_table("update", c, self.reps(7))
 
     def run_configs(self):
         """(n_iter, n_critic, repeats) of the run() / hand loop table."""
         if self.quick:
-            return [(200, None, 2), (400, None, 2), (100, 5, 2), (200, 5, 2)]
+            return [(20, None, 1), (40, None, 1), (10, 5, 1), (20, 5, 1)]
         return [(2000, None, 7), (20_000, None, 3), (2000, 5, 5), (20_000, 5, 2)]
 
     def run_tables(self):
+        warm = self.warm
         for n_iter, n_critic, repeats in self.run_configs():
             c = [
-                Contender("b", "hand loop", lambda nc=n_critic: self.shared("b", nc), n_iter, 20),
+                Contender("b", "hand loop", lambda nc=n_critic: self.shared("b", nc), n_iter, warm),
                 Contender(
-                    "d", "adinfer run()", lambda nc=n_critic: self.shared("d", nc), n_iter, 20
+                    "d", "adinfer run()", lambda nc=n_critic: self.shared("d", nc), n_iter, warm
                 ),
             ]
             self.run_table(("run", n_iter, n_critic), c, self.repeats or repeats)
@@ -663,15 +715,16 @@ class Bench:
         m = self.model
         n = self.run_configs()[0][0]
         n_other = n // 4  # (e), (f), (g): per-step figures, fewer steps
+        warm = self.warm
         c = [
-            Contender("b", "hand loop", lambda: self.shared("b", None), n, 20),
-            Contender("d", "adinfer run()", lambda: self.shared("d", None), n, 20, "b"),
+            Contender("b", "hand loop", lambda: self.shared("b", None), n, warm),
+            Contender("d", "adinfer run()", lambda: self.shared("d", None), n, warm, "b"),
             Contender(
                 "b+check",
                 "hand loop with adinfer's gate",
                 lambda: hand_loop(m, check="all"),
                 n,
-                20,
+                warm,
                 "b",
             ),
             Contender(
@@ -679,7 +732,15 @@ class Bench:
                 "hand loop gated on the objectives only",
                 lambda: hand_loop(m, check="objectives"),
                 n,
-                20,
+                warm,
+                "b",
+            ),
+            Contender(
+                "b+sum",
+                "hand loop ungated, adinfer's finiteness term summed per call",
+                lambda: hand_loop(m, check="sum"),
+                n,
+                warm,
                 "b",
             ),
         ]
@@ -692,23 +753,23 @@ class Bench:
                     f"hand loop +{key.upper()}",
                     lambda jit=jit, p=policy: hand_loop(m, jit=jit, policy=p),
                     n,
-                    20,
+                    warm,
                 ),
                 Contender(
                     f"d+{key}",
                     f"adinfer run() +{key.upper()}",
                     lambda jit=jit, p=policy: adinfer_run(m, jit=jit, policy=p),
                     n,
-                    20,
+                    warm,
                     f"b+{key}",
                 ),
             ]
-        c.append(Contender("e", "keras fit", lambda: keras_fit(m), n_other, 20, "d"))
+        c.append(Contender("e", "keras fit", lambda: keras_fit(m), n_other, warm, "d"))
         if self.has_torch:
             c += [
-                Contender("f", "torch eager", lambda: torch_train(m), n_other, 20, "d"),
+                Contender("f", "torch eager", lambda: torch_train(m), n_other, warm, "d"),
                 Contender(
-                    "f1", "torch eager, 1 thread", lambda: torch_train(m, 1), n_other, 20, "d"
+                    "f1", "torch eager, 1 thread", lambda: torch_train(m, 1), n_other, warm, "d"
                 ),
             ]
             if not self.quick:  # compiling takes ~25 s on 2 cores
@@ -718,23 +779,26 @@ class Bench:
                         "torch.compile",
                         lambda: torch_train(m, compiled=True),
                         n_other,
-                        20,
+                        warm,
                         "d",
                     )
                 )
         self.run_table("other", c, self.reps(5))
 
     def scale_tables(self):
-        configs = SCALE[1:2] if self.quick else SCALE[1:]
-        seconds = 0.2 if self.quick else 1.5  # per measurement
+        # --quick: the DCGAN at batch 64 only, so that every code path runs once.
+        configs = [("dcgan", 64, None)] if self.quick else SCALE[1:]
+        seconds = 1.5  # per measurement
         for config in configs:
             m = model_of(config)
-            probe = hand_loop(m)
-            probe(2)  # trace
-            start = time.perf_counter()
-            probe(3)
-            per_step = (time.perf_counter() - start) / 3
-            n = nice(seconds / per_step)
+            if self.quick:
+                n = 4
+            else:
+                probe = hand_loop(m)
+                probe(2)  # trace
+                start = time.perf_counter()
+                probe(3)
+                n = nice(seconds / ((time.perf_counter() - start) / 3))
             batches = m.batches(n)
             c = [
                 Contender("a", "hand step", lambda m=m, b=batches: hand_step(m, b), n, 2),
@@ -744,36 +808,43 @@ class Bench:
                 Contender("b", "hand loop", lambda m=m: hand_loop(m), n, 2),
                 Contender("d", "adinfer run()", lambda m=m: adinfer_run(m), n, 2, "b"),
             ]
+            if self.has_torch and config[0] == "dcgan":
+                c.append(Contender("f", "torch eager", lambda m=m: torch_train(m), n, 2, "d"))
+                if not self.quick:  # compiling takes ~1 min on 2 cores
+                    c.append(
+                        Contender(
+                            "g",
+                            "torch.compile",
+                            lambda m=m: torch_train(m, compiled=True),
+                            n,
+                            3,
+                            "d",
+                        )
+                    )
             self.run_table(("scale", config), c, self.reps(3))
 
     # -- Memory ------------------------------------------------------------------
 
-    def memory(self):
-        """`{(config, side): [(iterations, peak KiB), ...]}`, from fresh processes."""
+    def memory_jobs(self):
+        """`(config, side, steps)` of every memory child: --quick, the MLP GAN only."""
         jobs = []
-        for config in SCALE[:2] if self.quick else SCALE:
+        for config in [BASE] if self.quick else SCALE:
             if config == BASE:
-                steps = (100, 1000) if self.quick else (1000, 10_000)
+                steps = (20, 40) if self.quick else (1000, 10_000)
             else:
                 steps = (20,) if config[0] == "dcgan" else (200,)
             jobs += [(config, side, steps) for side in ("hand", "adinfer")]
+        return jobs
+
+    def memory(self, started=None):
+        """`{(config, side): [(iterations, peak KiB), ...]}`, from fresh processes:
+        two at a time (a pair: the same model, hand-written and adinfer), or
+        those `start_memory` started.
+        """
         found = {}
-        # Two children at a time (a pair: the same model, hand-written and adinfer);
-        # --quick starts them all at once.
-        at_once = len(jobs) if self.quick else 2
-        for i in range(0, len(jobs), at_once):
-            procs = [
-                (
-                    job,
-                    subprocess.Popen(
-                        [sys.executable, os.path.abspath(__file__), "--memory-child", spec(job)],
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE,
-                        text=True,
-                    ),
-                )
-                for job in jobs[i : i + at_once]
-            ]
+        jobs = self.memory_jobs()
+        for i in range(0, len(jobs), 2):
+            procs = started or self.start_memory(jobs[i : i + 2])
             for job, proc in procs:
                 out, err = proc.communicate()
                 if proc.returncode:
@@ -782,7 +853,26 @@ class Bench:
                     (int(a), int(b)) for a, b in re.findall(r"steps=(\d+) peak_kib=(\d+)", out)
                 ]
                 self.log(f"  memory {spec(job)}: {found[job[:2]]}")
+            if started:
+                break
         return found
+
+    def start_memory(self, jobs=None):
+        """Starts the memory children of `jobs` (default: all); --quick starts
+        them with the tables, which their figures then do not mean anything for.
+        """
+        return [
+            (
+                job,
+                subprocess.Popen(
+                    [sys.executable, os.path.abspath(__file__), "--memory-child", spec(job)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+            for job in (jobs or self.memory_jobs())
+        ]
 
 
 def nice(n):
@@ -920,6 +1010,7 @@ def report(bench, mem, seconds, load_start, load_end, command):
             )
     summary.append(("(b+check)/(b)", ratio(times, "b+check", "b")))
     summary.append(("(b+objcheck)/(b)", ratio(times, "b+objcheck", "b")))
+    summary.append(("(b+sum)/(b)", ratio(times, "b+sum", "b")))
     summary.append(("run()/(b+check)", ratio(times, "d", "b+check")))
     torch_ratios = {k: ratio(times, k, "d") for k in ("f", "f1", "g") if k in times}
     for k, r in torch_ratios.items():
@@ -961,6 +1052,31 @@ def report(bench, mem, seconds, load_start, load_end, command):
             summary.append((f"scale {model.name} run()/(b)", ratio(t_run, "d", "b")))
     lines.append("")
 
+    torch_rows = [
+        (model_of(config).name, tables["scale", config])
+        for config in SCALE
+        if ("scale", config) in tables and "f" in tables["scale", config][1]
+    ]
+    if torch_rows:
+        lines += [
+            "**Scale: PyTorch against adinfer's run()** (the same networks and data, channels "
+            "first; PyTorch's own initial weights; time per step in ms; ratio = PyTorch / run(), "
+            "above 1 where run() is faster)",
+            "",
+            "| model | (d) run() | (f) torch eager | (f)/(d) | (g) torch.compile | (g)/(d) |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, (_, t, _) in torch_rows:
+            g = (ms(median(t, "g")), fmt(ratio(t, "g", "d"))) if "g" in t else ("–", "–")
+            lines.append(
+                f"| {name} | {ms(median(t, 'd'))} | {ms(median(t, 'f'))} | "
+                f"{fmt(ratio(t, 'f', 'd'))} | {g[0]} | {g[1]} |"
+            )
+            summary.append((f"scale {name} (f)/run()", ratio(t, "f", "d")))
+            if "g" in t:
+                summary.append((f"scale {name} (g)/run()", ratio(t, "g", "d")))
+        lines.append("")
+
     base_hand, base_ours = mem[BASE, "hand"], mem[BASE, "adinfer"]
     (n1, h1), (n2, h2) = base_hand
     (_, a1), (_, a2) = base_ours
@@ -987,7 +1103,9 @@ def report(bench, mem, seconds, load_start, load_end, command):
         f"nothing): written into the hand loop it costs {fmt(gate_run)}× (b+check), and run() "
         f"is {fmt(ratio(other, 'd', 'b+check'))}× that gated hand loop. The update waits for "
         "the whole backward pass and the check; gated on the objectives alone, it costs "
-        f"{fmt(gate_objectives)}× (b+objcheck)."
+        f"{fmt(gate_objectives)}× (b+objcheck); ungated, with the same finiteness term summed "
+        f"over each call (what an optimistic gate, checked once per call, would pay), "
+        f"{fmt(ratio(other, 'b+sum', 'b'))}× (b+sum)."
     )
     share = lambda key: (ratio(updates, key, "a") - (0 if key in ("c0", "a0") else 1)) * 100
     rest = share("c") - share("c1") - share("c0")
@@ -1026,13 +1144,77 @@ def report(bench, mem, seconds, load_start, load_end, command):
     return lines, summary
 
 
+DEVICE_VARIANTS = [  # label, jit_compile, dtype policy
+    ("float32", False, None),
+    ("float32 + XLA", True, None),
+    ("mixed_float16", False, "mixed_float16"),
+    ("mixed_bfloat16", False, "mixed_bfloat16"),
+]
+
+
+def device_report(quick, repeats, log):
+    """The rows that matter on an accelerator: the DCGAN at batch 64 and 256,
+    hand loop (b) against run() (d), in float32, with XLA and under both mixed
+    policies. Returns the Markdown lines of the "speed-device" section."""
+    warm, reps = (2, 1) if quick else (10, repeats or 3)
+    lines = [
+        f"Device: {machine()}.",
+        "",
+        f"Command: `{_results.command(__file__)}`. Load average (1/5/15 min) at start {load()}. "
+        "Times in ms per iteration (median of the repeats); (d)/(b) the median of "
+        "within-repeat ratios.",
+        "",
+        "| model | variant | (b) hand loop | (d) run() | (d)/(b) | steps, repeats |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for config in [("dcgan", 64, None), ("dcgan", 256, None)]:
+        m = model_of(config)
+        for label, jit, policy in DEVICE_VARIANTS:
+            probe = hand_loop(m, jit=jit, policy=policy)
+            probe(warm)
+            start = time.perf_counter()
+            probe(3)
+            n = 4 if quick else nice(1.5 / ((time.perf_counter() - start) / 3))
+            c = [
+                Contender(
+                    "b",
+                    "hand loop",
+                    lambda m=m, j=jit, p=policy: hand_loop(m, jit=j, policy=p),
+                    n,
+                    warm,
+                ),
+                Contender(
+                    "d",
+                    "adinfer run()",
+                    lambda m=m, j=jit, p=policy: adinfer_run(m, jit=j, policy=p),
+                    n,
+                    warm,
+                    "b",
+                ),
+            ]
+            log(f"device report: {m.name}, {label}")
+            times = measure(c, reps, log)
+            lines.append(
+                f"| {m.name} | {label} | {ms(median(times, 'b'))} | {ms(median(times, 'd'))} | "
+                f"{fmt(ratio(times, 'd', 'b'))} | {n}, {reps} |"
+            )
+    lines.append("")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run, < 90 s")
+    parser.add_argument("--quick", action="store_true", help="smoke run, tiny budget")
     parser.add_argument(
         "--write", action="store_true", help="rewrite the speed section of RESULTS.md"
     )
     parser.add_argument("--repeats", type=int, default=None, help="repeats of every table")
+    parser.add_argument(
+        "--device-report",
+        action="store_true",
+        help="only the rows that matter on a GPU (DCGAN; float32, XLA, mixed precision); "
+        "with --write, into RESULTS.md's speed-device section",
+    )
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child is not None:
@@ -1040,12 +1222,19 @@ def main():
 
     t0, load_start = time.perf_counter(), load()
     log = lambda s: print(f"[{time.perf_counter() - t0:5.0f} s] {s}", file=sys.stderr, flush=True)
+    if args.device_report:
+        lines = device_report(args.quick, args.repeats, log)
+        print("\n".join(lines))
+        if args.write:
+            _results.write_section(_results.markers("speed-device"), "\n".join(lines))
+        return
     bench = Bench(args.quick, args.repeats, log)
+    started = bench.start_memory() if args.quick else None  # beside the tables: a smoke run
     bench.update_table()
     bench.run_tables()
     bench.other_table()
     bench.scale_tables()
-    mem = bench.memory()
+    mem = bench.memory(started)
     command = _results.command(__file__)
     lines, summary = report(bench, mem, time.perf_counter() - t0, load_start, load(), command)
     print("\n".join(lines))
@@ -1059,3 +1248,10 @@ def main():
 
 if __name__ == "__main__":
     main()
+    if "torch" in sys.modules:
+        # With PyTorch's and TensorFlow's thread pools in one process, the interpreter's
+        # exit was seen to hang (PyTorch 2.13 CPU, after the DCGAN rows); everything is
+        # printed and written by now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
