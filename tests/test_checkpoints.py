@@ -56,6 +56,30 @@ def make_gan(batch_size=16, learning_rate=1e-2, bigan=False, linear=False):
     return inference, networks, optimizers
 
 
+def poisoned_gan():
+    """A small seeded GAN whose objectives are NaN from update `poison` on (a
+    variable the test sets): a divergence at a chosen update."""
+    keras.utils.set_random_seed(0)
+    noise = keras.random.SeedGenerator(1)
+    x = np.random.default_rng(0).normal(4.0, 0.5, size=(128, 2)).astype(np.float32)
+    decoder = keras.Sequential([keras.layers.Dense(8, "relu"), keras.layers.Dense(2)])
+    critic = keras.Sequential([keras.layers.Dense(8, "tanh"), keras.layers.Dense(1)])
+    poison = tf.Variable(10**6, dtype=tf.int64, trainable=False)
+    count = []  # the inference's `t`, which counts the update being made
+
+    def discriminator(x):
+        return critic(x) + tf.where(count[0] >= poison, float("nan"), 0.0)
+
+    fake = lambda n: decoder(keras.random.normal([n, 2], seed=noise))
+    inference = adinfer.GANInference({fake: x}, discriminator, batch_size=16, seed=0)
+    count.append(inference.t)
+    optimizers = {
+        "optimizer": keras.optimizers.Adam(0.01),
+        "optimizer_d": keras.optimizers.Adam(0.01),
+    }
+    return inference, [decoder, critic], optimizers, poison
+
+
 def values(networks):
     return [v.numpy() for net in networks for v in net.weights]
 
@@ -345,6 +369,43 @@ class NonFiniteTest(tf.test.TestCase):
         self.assertEqual(int(inference.t), t)
         for a, b in zip(before, values(networks)):
             self.assertAllEqual(a, b)
+
+    def test_divergence_inside_a_long_call_stops_where_update_stops(self):
+        """`run` trains each compiled call ungated and replays it gated when an
+        update failed (`OptimisticLoop`): with the objectives made NaN at update
+        k, deep inside one long call, `run` stops at exactly the update a loop
+        of `update()` stops at, with the same weights. With simultaneous
+        updates, the optimizer state, noise stream and data position agree too:
+        the next updates are the same. (With n_critic, `run` reads the
+        batches and noise of the whole iteration the failure is in, as the
+        gated loop always did.)"""
+        for n_critic, k in ((None, 150), (5, 100)):  # k=100: the 4th "Disc" step of an iteration
+            ends = []
+            for fused in (True, False):
+                inference, networks, optimizers, poison = poisoned_gan()
+                poison.assign(k)
+                kwargs = dict(n_print=0, steps_per_execution=300, **optimizers)
+                with self.assertRaisesRegex(adinfer.NonFiniteError, rf"update t={k} \((.+)\)"):
+                    if fused:
+                        inference.run(n_iter=300, n_critic=n_critic, **kwargs)
+                    else:
+                        inference.initialize(n_iter=300, **kwargs)
+                        for _ in range(300):
+                            for _ in range(n_critic or 0):
+                                inference.update(variables="Disc")
+                            inference.update(variables="Gen" if n_critic else None)
+                self.assertEqual(int(inference.t), k - 1)
+                if fused:  # the call was replayed, once
+                    replay = inference.run_function(n_critic=n_critic).replay
+                    self.assertEqual(replay.experimental_get_tracing_count(), 1)
+                ends.append(values(networks))
+                if n_critic is None:
+                    poison.assign(10**6)
+                    for _ in range(3):
+                        inference.update()
+                    ends[-1] += values(networks)
+            for a, b in zip(*ends):
+                self.assertAllClose(a, b, rtol=0, atol=1e-6)
 
     def test_n_critic_run_stops_inside_an_iteration(self):
         inference, _, optimizers = make_gan(learning_rate=1e12, linear=True)
