@@ -1248,10 +1248,9 @@ def main():
 
 if __name__ == "__main__":
     main()
-    if "torch" in sys.modules:
-        # With PyTorch's and TensorFlow's thread pools in one process, the interpreter's
-        # exit was seen to hang (PyTorch 2.13 CPU, after the DCGAN rows); everything is
-        # printed and written by now.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+    # The interpreter's exit was seen to hang here (a futex wait, with TensorFlow's and
+    # PyTorch's thread pools alive, after the DCGAN rows); everything is printed and
+    # written by now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
