@@ -1,6 +1,6 @@
 """Real images: the keras-io WGAN-GP program against WGANInference on Fashion-MNIST.
 
-    python benchmarks/images.py          # full run (~45 min on 2 CPU cores); rewrites
+    python benchmarks/images.py          # full run (53 min on 2 busy CPU cores); rewrites
                                          # RESULTS.md's images section and the figures
     python benchmarks/images.py --quick  # smoke run (seconds); writes nothing unless
                                          # --results / --figures are given
@@ -153,7 +153,7 @@ def adam(rate=2e-4):
 # adinfer's best configuration at this budget, from a pilot (seed 0, 600 generator steps,
 # FID of 5,000 samples; WGANInference with keras-io's settings: 29.4 in 232 s): one critic
 # update per generator update at Adam 5e-4 with a generator EMA of 0.99 reached 20.7 in
-# 119 s; EMA 0.99 alone 33.1 (282 s); the non-saturating loss (with the penalty, one
+# 119 s; EMA 0.99 alone 33.1 (284 s); the non-saturating loss (with the penalty, one
 # critic update, EMA) 57.4 (100 s).
 BEST = {
     "label": "adinfer best",
