@@ -1,11 +1,14 @@
 """Training processes for tests/test_distribute.py.
 
-    python tests/distribute_worker.py mirrored OUT.json        # 2 logical CPUs
+    python tests/distribute_worker.py mirrored OUT.json PART   # 2 logical CPUs
     python tests/distribute_worker.py worker KIND N_ITER CKPT_DIR OUT.npz  # TF_CONFIG set
     python tests/distribute_worker.py single KIND N_ITER CKPT_DIR OUT.npz  # one device
 
 `mirrored` trains each model on one device and under a `MirroredStrategy` of 2
-logical CPU devices, from the same seeds, and writes the differences it finds.
+logical CPU devices, from the same seeds, and writes the differences it finds;
+its work comes in two parts ("runs": `run()` of each model; "rest": XLA,
+regularization, fed updates, checkpoints and summaries), so that two processes
+share it.
 `worker` is one process of a `MultiWorkerMirroredStrategy` (the cluster in
 TF_CONFIG); `single` runs the same training without a strategy. Both resume from
 CKPT_DIR when it holds a checkpoint, train until `N_ITER` iterations and write
@@ -102,7 +105,7 @@ def max_difference(a, b):
     return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
 
 
-def mirrored(out):
+def mirrored(out, part):
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     # One strategy for the process: two MirroredStrategy objects would share
@@ -110,8 +113,18 @@ def mirrored(out):
     strategy_2 = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     two = lambda: strategy_2  # noqa: E731
     results = {"replicas": two().num_replicas_in_sync}
+    if part == "runs":
+        results.update(mirrored_runs(two))
+    else:
+        results.update(mirrored_rest(two, os.path.dirname(out)))
+    with open(out, "w") as f:
+        json.dump(results, f, indent=1)
 
-    # run(): 50 iterations, each of GAN, BiGAN, packed GAN, WGAN-GP (n_critic=5).
+
+def mirrored_runs(two):
+    """run(): 50 iterations, each of GAN, BiGAN, packed GAN, WGAN-GP
+    (n_critic=5), a spectrally normalized critic."""
+    results = {}
     for kind in ("gan", "bigan", "pack2", "wgan_gp", "spectral"):
         runs = []
         for strategy in (None, two()):
@@ -130,7 +143,12 @@ def mirrored(out):
             "moved": max_difference(w1, weights(build(kind)[1])),
             "single_losses": l1,
         }
+    return results
 
+
+def mirrored_rest(two, root):
+    """XLA, regularization, fed updates, checkpoints, summaries."""
+    results = {}
     # XLA: each replica's forward and backward pass compiled.
     ends = []
     for strategy in (None, two()):
@@ -185,7 +203,6 @@ def mirrored(out):
 
     # Summaries, checkpoints, EMA: a mirrored run saves at t=20 with a logdir and
     # averages; a single-device inference resumes from it and both go on to 50.
-    root = os.path.dirname(out)
     final = {}
     for name, strategy in (("mirrored", two()), ("single", None)):
         inference, networks, run_kwargs = build("gan", strategy)
@@ -214,8 +231,7 @@ def mirrored(out):
         name: _scalars(os.path.join(root, f"logs_{name}"), "loss")
         for name in ("mirrored", "single")
     }
-    with open(out, "w") as f:
-        json.dump(results, f, indent=1)
+    return results
 
 
 def _scalars(logdir, tag):
@@ -243,6 +259,10 @@ def train(mode, kind, n_iter, checkpoint_dir, out):
 
 if __name__ == "__main__":
     if sys.argv[1] == "mirrored":
-        mirrored(sys.argv[2])
+        mirrored(sys.argv[2], sys.argv[3])
+        # Its results are written: a process that ran the MirroredStrategy runs was seen
+        # to hang at the interpreter's exit (a futex wait, collective threads alive).
+        sys.stdout.flush()
+        os._exit(0)
     else:
         train(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])

@@ -85,22 +85,29 @@ def _largest_difference(a, b):
 
 @pytest.mark.slow
 class MirroredStrategyTest(tf.test.TestCase):
-    """One process runs each model on one device and on 2 replicas."""
+    """Two processes run each model on one device and on 2 replicas."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.directory = tempfile.mkdtemp(prefix="adinfer_mirrored_")
-        out = os.path.join(cls.directory, "mirrored.json")
-        proc = _start("mirrored", out)
+        # The worker's two halves in two processes, one per core.
+        parts = {}
+        for part in ("runs", "rest"):
+            os.makedirs(os.path.join(cls.directory, part))
+            out = os.path.join(cls.directory, part, "mirrored.json")
+            parts[out] = _start("mirrored", out, part)
+        cls.results = {}
         try:
-            _, stderr = proc.communicate(timeout=600)
+            for out, proc in parts.items():
+                _, stderr = proc.communicate(timeout=600)
+                assert proc.returncode == 0, stderr[-3000:]
+                with open(out) as f:
+                    cls.results.update(json.load(f))
         finally:
-            proc.kill()
-            proc.wait(timeout=30)
-        assert proc.returncode == 0, stderr[-3000:]
-        with open(out) as f:
-            cls.results = json.load(f)
+            for proc in parts.values():
+                proc.kill()
+                proc.wait(timeout=30)
 
     @classmethod
     def tearDownClass(cls):
