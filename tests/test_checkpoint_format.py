@@ -7,11 +7,13 @@ import os
 import shutil
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from checkpoint_fixture import FIXTURES, KINDS, RESUMED_ITERATIONS, RUN, make, optimizers, state
 
 
 class PreRefactorCheckpointTest(tf.test.TestCase):
+    @pytest.mark.slow  # 4 s of CPU, among the costliest of the fast selection
     def test_old_checkpoints_resume_to_the_old_weights(self):
         for kind in KINDS:
             with self.subTest(kind=kind):

@@ -370,6 +370,7 @@ class NonFiniteTest(tf.test.TestCase):
         for a, b in zip(before, values(networks)):
             self.assertAllEqual(a, b)
 
+    @pytest.mark.slow  # 7 s of CPU, among the costliest of the fast selection
     def test_divergence_inside_a_long_call_stops_where_update_stops(self):
         """`run` trains each compiled call ungated and replays it gated when an
         update failed (`OptimisticLoop`): with the objectives made NaN at update

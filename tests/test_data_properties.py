@@ -12,6 +12,7 @@ them: `Stream.next` inside a compiled function whose arguments are
 import hypothesis.strategies as st
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 
@@ -105,6 +106,7 @@ class StreamPropertyTest(tf.test.TestCase):
 class GANBindingPropertyTest(tf.test.TestCase):
     @SETTINGS
     @given(bindings(dtypes=(np.float32,)))
+    @pytest.mark.slow  # 6 s of CPU, among the costliest of the fast selection
     def test_gan_trains_on_every_valid_value(self, binding):
         kind, examples, batch_size, _ = binding
         value, batch_arg = bound_value(kind, examples, batch_size)

@@ -3,6 +3,7 @@ against NumPy, argument errors."""
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -47,6 +48,7 @@ class EdwardTestModelTest(tf.test.TestCase):
 
 
 class RegressionTest(tf.test.TestCase):
+    @pytest.mark.slow  # 3 s of CPU, among the costliest of the fast selection
     def test_bayesian_linear_regression(self):
         """N = 500, D = 2, w_true = [5, 5], y = X w + N(0, 0.1²) noise; model y ~ N(Xw, 1),
         w ~ N(0, I); the class docstring's binding; 5 ratio-estimator steps per q step.

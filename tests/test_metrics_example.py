@@ -5,6 +5,8 @@ import os
 import sys
 from unittest import mock
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -16,6 +18,7 @@ def load_example():
     return module
 
 
+@pytest.mark.slow  # 7 s of CPU, among the costliest of the fast selection
 def test_weak_and_strong_generators(tmp_path, capsys):
     example = load_example()
     out = tmp_path / "metrics_digits.png"

@@ -111,6 +111,7 @@ def test_inputs_refuse_values_outside_their_range():
         metrics.inception_inputs(np.zeros((1, 4, 4, 3), bool))
 
 
+@pytest.mark.slow  # 5 s of CPU, among the costliest of the fast selection
 def test_features_shapes_determinism_and_batches(network):
     path, model = network
     images = small_images(3, 8)

@@ -87,6 +87,7 @@ def test_sliced_wasserstein_distance():
     )
 
 
+@pytest.mark.slow  # 7 s of CPU, among the costliest of the fast selection
 def test_sliced_wasserstein_distance_svd():
     """TF-GAN's `test_sliced_wasserstein_distance_svd`."""
     d1, d2 = uniform_and_normal(SEED)

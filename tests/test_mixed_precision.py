@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
@@ -43,10 +44,12 @@ class MixedPrecisionTest(tf.test.TestCase):
         self.assertNear(float(samples.mean()), 4.0, 0.3)
         return inference
 
+    @pytest.mark.slow  # 4 s of CPU, among the costliest of the fast selection
     def test_bfloat16(self):
         inference = self.fit_normal("mixed_bfloat16")
         self.assertIsInstance(inference.optimizers["Gen"], keras.optimizers.Adam)
 
+    @pytest.mark.slow  # 5 s of CPU, among the costliest of the fast selection
     def test_float16_scales_the_loss(self):
         inference = self.fit_normal("mixed_float16")
         for group in ("Gen", "Disc"):

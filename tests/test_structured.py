@@ -10,6 +10,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -383,6 +384,7 @@ def digits():
 
 
 class ConditioningWorksTest(tf.test.TestCase):
+    @pytest.mark.slow  # 8 s of CPU, among the costliest of the fast selection
     def test_classifier_agrees_with_requested_label(self):
         """After 1500 fixed-seed updates (about 10 s on 2 cores), a logistic
         regression trained on real digits gives the requested label to 99.2%
