@@ -440,3 +440,67 @@ class TwoProcessesTest(tf.test.TestCase):
                 inference.initialize(n_print=0, checkpoint_dir=directory, **optimizers)
         self.assertIn(f"process {first.pid} is no longer running", out.getvalue())
         self.assertFalse(os.path.exists(lock))
+
+
+class OverflowTest(tf.test.TestCase):
+    """Issue 27, item 3: finite gradients that overflow the weights (SGD at a
+    learning rate near float32's maximum) are taken back like a non-finite
+    gradient's update, so no weight and no checkpoint is ever non-finite."""
+
+    def make_wgan(self, steps=0):
+        """The learning rate jumps to 3e38 after `steps` updates of each optimizer."""
+        keras.utils.set_random_seed(0)
+        # Observations near 100 make the critic's gradients about 100, finite,
+        # while 3e38 times them is not.
+        x_train = (100.0 + np.random.RandomState(0).randn(64, 2)).astype("float32")
+        generator, critic = keras.layers.Dense(2), keras.layers.Dense(1)
+
+        def fake(n):
+            return generator(tf.random.normal([n, 2]))
+
+        inference = adinfer.WGANInference(
+            data={fake: x_train}, discriminator=critic, batch_size=32, seed=0
+        )
+        rate = keras.optimizers.schedules.PiecewiseConstantDecay([steps - 1], [1e-3, 3e38])
+        sgd = lambda: keras.optimizers.SGD(learning_rate=rate)  # noqa: E731
+        return inference, [generator, critic], {"optimizer": sgd(), "optimizer_d": sgd()}
+
+    def test_update_takes_an_overflowing_step_back(self):
+        inference, networks, optimizers = self.make_wgan()
+        inference.initialize(**optimizers)
+        inference.update(variables="Gen")  # the generator's gradient is small: taken
+        before = values(networks)
+        slots = [v.numpy() for v in inference.optimizers["Disc"].variables]
+        with self.assertRaisesRegex(
+            adinfer.NonFiniteError, r"update t=2 \(Disc\).*updated weights"
+        ):
+            inference.update(variables="Disc")
+        self.assertEqual(int(inference.t), 1)
+        for a, b in zip(before, values(networks)):
+            self.assertAllEqual(a, b)
+        for a, v in zip(slots, inference.optimizers["Disc"].variables):
+            self.assertAllEqual(a, v.numpy())  # the step count too
+
+    def test_run_stops_with_finite_weights_and_checkpoints(self):
+        directory = self.get_temp_dir()
+        inference, networks, optimizers = self.make_wgan(steps=3)
+        with self.assertRaisesRegex(adinfer.NonFiniteError, r"update t=(\d+)") as cm:
+            inference.run(
+                n_iter=20,
+                n_critic=1,
+                n_print=0,
+                checkpoint_dir=directory,
+                checkpoint_every=1,
+                **optimizers,
+            )
+        failed_at = int(str(cm.exception).split("t=")[1].split(" ")[0])
+        self.assertEqual(failed_at, 7)  # the fourth "Disc" update: the first at 3e38
+        self.assertEqual(int(inference.t), failed_at - 1)
+        self.assertTrue(all(np.isfinite(v).all() for v in values(networks)))
+        newest = tf.train.latest_checkpoint(directory)
+        self.assertEqual(os.path.basename(newest), f"ckpt-{failed_at - 1}")
+        for path in tf.io.gfile.glob(os.path.join(directory, "ckpt-*.index")):
+            reader = tf.train.load_checkpoint(path[: -len(".index")])
+            for name, dtype in reader.get_variable_to_dtype_map().items():
+                if dtype.is_floating:
+                    self.assertTrue(np.isfinite(reader.get_tensor(name)).all(), name)

@@ -28,6 +28,7 @@ import keras
 import tensorflow as tf
 
 from adinfer import scopes
+from adinfer.engine import state
 from adinfer.engine.groups import GROUPS
 
 
@@ -249,12 +250,26 @@ class Trainer:
         failed = tf.where(tf.equal(blocked, 0), failed, blocked)
 
         def apply():
+            changed = self.changed_variables(groups) if self.gated else []
+            before = [v.read_value() for v in changed]
             replicas.run(functools.partial(self.apply, groups), grads)
             for g in groups:
                 inference.after_update(g)
             if "Gen" in groups:
                 inference.averaging.update(inference.variables["Gen"])
-            return tf.constant(0)
+            checked = [v for v in changed if v.dtype.is_floating]
+            if not checked:
+                return tf.constant(0)
+
+            # The guarantee checked on the result: finite gradients can still
+            # overflow the weights or the optimizer's slots (a huge learning
+            # rate); such an update is taken back like a non-finite gradient's.
+            def take_back():
+                for v, value in zip(changed, before):
+                    v.assign(value)
+                return tf.constant(sum(1 << GROUPS.index(g) for g in groups))
+
+            return tf.cond(all_finite(checked), lambda: tf.constant(0), take_back)
 
         # A step with a non-finite objective or gradient is not taken: the
         # weights stay at the last finite state, and `run` stops there. Only
@@ -262,7 +277,7 @@ class Trainer:
         # where each keeps its own seed. (The ungated loop of `OptimisticLoop`
         # applies every step; a failure puts its call's snapshot back.)
         if self.gated:
-            tf.cond(tf.equal(failed, 0), apply, lambda: tf.constant(0))
+            failed = tf.cond(tf.equal(failed, 0), apply, lambda: failed)
         else:
             apply()
         zero = tf.zeros_like(loss)
@@ -333,6 +348,22 @@ class Trainer:
         ]
         return inference.replicas.scalars([loss, loss_d, *checks]), d_outputs, grads
 
+    def changed_variables(self, groups):
+        """The variables an update of `groups` changes (weights, optimizer
+        slots and step counts, averages), which the gated step takes back when
+        a floating one is not finite afterwards. Not
+        under a strategy: the gradient check guards replicas, which would all
+        have to take an update back together.
+        """
+        inference = self.inference
+        if inference.replicas.distributed:
+            return []
+        changed = [v for g in groups for v in inference.variables[g]]
+        changed += [v for g in groups for v in inference.optimizers[g].variables]
+        if "Gen" in groups:
+            changed += [a for _, a in inference.averaging.pairs(inference.variables["Gen"])]
+        return state.unique(scopes.raw_variable(v) for v in changed)
+
     def apply(self, groups, grads):
         """On one replica: each group's optimizer step (Keras optimizers sum
         the gradients over replicas).
@@ -385,9 +416,13 @@ class OptimisticLoop:
         if self.variables is None:  # the first call traces
             concrete = self.ungated.get_concrete_function(n, *fed)
             self.variables = list(concrete.variables)
+            # Finite gradients may still overflow the state: checked once per
+            # call, and the gated replay finds the update that did it.
+            floating = [v for v in self.variables if v.dtype.is_floating]
+            self.finite = tf.function(lambda: all_finite(floating), autograph=False)
         snapshot = [v.read_value() for v in self.variables]
         t, losses, failed, ran, *batches = self.ungated(n, *fed)
-        if not int(failed):
+        if not int(failed) and bool(self.finite()):
             return t, losses, failed
         for v, value in zip(self.variables, snapshot):
             v.assign(value)
@@ -405,10 +440,15 @@ def raise_if_failed(failed, t):
     if failed:
         groups = [g for i, g in enumerate(GROUPS) if failed & (1 << i)]
         raise NonFiniteError(
-            f"update t={t + 1} ({' and '.join(groups)}): the objective or its gradients are "
-            f"not finite; nothing was updated, so the weights are those after t={t}. Lower "
-            "the learning rate, or initialize(debug=True) to find the op."
+            f"update t={t + 1} ({' and '.join(groups)}): the objective, its gradients or the "
+            "updated weights are not finite; nothing was kept, so the weights are those after "
+            f"t={t}. Lower the learning rate, or initialize(debug=True) to find the op."
         )
+
+
+def all_finite(variables):
+    """Whether every entry of every variable is finite (one reduction each)."""
+    return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
 
 
 def finiteness(objective, grads):

@@ -284,7 +284,8 @@ class Inference(handles.Handles):
 
         Raises:
           NonFiniteError: the objective or a gradient of this update is NaN or
-            Inf; nothing was updated (`t` and every variable are as before).
+            Inf, or the update made a weight or optimizer slot so; nothing was
+            kept (`t` and every variable are as before).
         """
         if not self._initialized:
             raise RuntimeError("call initialize() before update().")
