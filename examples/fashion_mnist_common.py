@@ -115,3 +115,20 @@ def distances(real_features, fake_features):
     fid = float(metrics.frechet_distance(real_features, fake_features))
     kid, _ = metrics.kernel_distance(real_features, fake_features)
     return fid, float(kid)
+
+
+def evaluate_and_save(inference, x_train, y_train, x_test, n_eval, seed, out):
+    """Prints FID and KID of `inference.sample` in a domain classifier's features
+    (1 epoch on the training images) beside the real-vs-real floor, and writes
+    a grid of 64 samples to `out`.
+    """
+    domain = DomainFeatures(seed=seed).fit(x_train, y_train, epochs=1)
+    real = domain(x_test)
+    n_eval = min(n_eval, len(x_test), len(x_train))
+    rows = np.random.default_rng(seed).choice(len(x_train), n_eval, replace=False)
+    floor = distances(real, domain(x_train[rows]))
+    samples = metrics.sample_and_run(domain, inference.sample, n_eval, batch_size=500)
+    fid, kid = distances(real, samples)
+    print(f"FID {fid:.3f} (real vs real floor {floor[0]:.3f}), KID {kid:.5f} ({floor[1]:.5f})")
+    metrics.save_image_grid(out, inference.sample(64))
+    print(f"wrote {out}")

@@ -27,10 +27,8 @@ import time
 
 import fashion_mnist_common as common
 import keras
-import numpy as np
 
 import adinfer
-from adinfer import metrics
 
 
 def main():
@@ -81,17 +79,7 @@ def main():
         f"batch {batch_size}, in {time.time() - start:.0f} s"
     )
 
-    domain = common.DomainFeatures(seed=args.seed).fit(x_train, y_train, epochs=1)
-    real = domain(x_test)
-    n_eval = min(args.n_eval, len(x_test), len(x_train))
-    rows = np.random.default_rng(args.seed).choice(len(x_train), n_eval, replace=False)
-    floor = common.distances(real, domain(x_train[rows]))
-    samples = metrics.sample_and_run(domain, inference.sample, n_eval, batch_size=500)
-    fid, kid = common.distances(real, samples)
-    print(f"FID {fid:.3f} (real vs real floor {floor[0]:.3f}), KID {kid:.5f} ({floor[1]:.5f})")
-
-    metrics.save_image_grid(args.out, inference.sample(64))
-    print(f"wrote {args.out}")
+    common.evaluate_and_save(inference, x_train, y_train, x_test, args.n_eval, args.seed, args.out)
 
 
 if __name__ == "__main__":
