@@ -560,6 +560,9 @@ def torch_train(model, threads=None, compiled=False):
         opt_d.step()
 
     if compiled:
+        # The two groups' gradients come from one forward pass (retain_graph),
+        # which compiled backward functions with donated buffers refuse.
+        th._functorch.config.donated_buffer = False
         losses, optimize = th.compile(losses), th.compile(optimize)
 
     def step():
