@@ -516,3 +516,15 @@ def observations(x, spec, name="x"):
     if not spec.shape[1:].is_compatible_with(x.shape[1:]) or x.shape.rank != spec.shape.rank:
         raise ValueError(f"{name} must have shape [n] + {spec.shape[1:]}, got {x.shape}.")
     return x
+
+
+def latent_initialize_arguments(kwargs):
+    """`Inference.initialize` arguments that LatentInference does not take."""
+    for name in ("optimizer_d", "var_list", "var_list_d", "warm_start_from"):
+        if name in kwargs:
+            reason = (
+                "the networks are restored by LatentInference(restore_from=...)"
+                if name == "warm_start_from"
+                else "LatentInference trains z only, with one optimizer"
+            )
+            raise TypeError(f"LatentInference.initialize() takes no {name}: {reason}.")

@@ -158,10 +158,7 @@ class LatentInference(Inference):
             return self._generator(tf.convert_to_tensor(self.z))
 
     def sample(self, n, ema=True, training=None):
-        """G(z) of the first n of the `batch_size` codes z trained: n ≤
-        `batch_size` (more would repeat rows); `ema`, `training` as in
-        `Inference.sample`.
-        """
+        """G(z) of the first n ≤ `batch_size` codes z (more would repeat rows)."""
         n = validate.integer(n, "n", minimum=0)
         if n > self.batch_size:
             validate.fail(
@@ -261,14 +258,7 @@ class LatentInference(Inference):
           **kwargs: passed to `Inference.initialize` (`n_print`, `debug`,
             `jit_compile`, `checkpoint_every`, ...).
         """
-        for name in ("optimizer_d", "var_list", "var_list_d", "warm_start_from"):
-            if name in kwargs:
-                reason = (
-                    "the networks are restored by LatentInference(restore_from=...)"
-                    if name == "warm_start_from"
-                    else "LatentInference trains z only, with one optimizer"
-                )
-                raise TypeError(f"LatentInference.initialize() takes no {name}: {reason}.")
+        contracts.latent_initialize_arguments(kwargs)
         optimizer = optimizers_lib.build(
             optimizer,
             learning_rate=learning_rate,
