@@ -3,7 +3,10 @@
     python tests/checkpoint_worker.py KIND N_ITER CHECKPOINT_DIR OUT.npz [--every K] [--width W]
     python tests/checkpoint_worker.py verify WIDTH DIR...   # resume each, 2 more updates
 
-KIND is "gan" (array data), "bigan" or "critic5" (GAN with `run(n_critic=5)`).
+KIND is "gan" (array data), "bigan" or "critic5" (GAN with `run(n_critic=5)`),
+or several of them joined by commas, each trained in turn in this process
+(one interpreter and TensorFlow start for all): then CHECKPOINT_DIR and OUT
+hold "{kind}", replaced by each kind's name.
 Everything is seeded and op determinism is on, with noise from a
 `keras.random.SeedGenerator`, so two processes running the same updates end
 with the same weights. Prints "training" when the run starts and writes every
@@ -82,24 +85,27 @@ def main():
     if sys.argv[1] == "verify":  # verify WIDTH DIR...
         return verify(sys.argv[3:], int(sys.argv[2]))
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["gan", "bigan", "critic5"])
+    parser.add_argument("kinds", type=lambda s: s.split(","))
     parser.add_argument("n_iter", type=int)
     parser.add_argument("checkpoint_dir")
     parser.add_argument("out")
     parser.add_argument("--every", type=int, default=None)
     parser.add_argument("--width", type=int, default=16)
     args = parser.parse_args()
-    inference, networks, run_kwargs = build(args.kind, args.width)
-    print("training", flush=True)
-    inference.run(
-        n_iter=args.n_iter,
-        n_print=0,
-        checkpoint_dir=args.checkpoint_dir,
-        checkpoint_every=args.every,
-        **run_kwargs,
-    )
-    np.savez(args.out, t=int(inference.t), **weights(networks))
-    print("done", int(inference.t), flush=True)
+    for kind in args.kinds:
+        if kind not in ("gan", "bigan", "critic5"):
+            parser.error(f"unknown kind {kind!r}")
+        inference, networks, run_kwargs = build(kind, args.width)
+        print("training", flush=True)
+        inference.run(
+            n_iter=args.n_iter,
+            n_print=0,
+            checkpoint_dir=args.checkpoint_dir.format(kind=kind),
+            checkpoint_every=args.every,
+            **run_kwargs,
+        )
+        np.savez(args.out.format(kind=kind), t=int(inference.t), **weights(networks))
+        print("done", kind, int(inference.t), flush=True)
 
 
 if __name__ == "__main__":

@@ -142,6 +142,7 @@ class CheckpointTest(tf.test.TestCase):
         inference.run(n_iter=300, n_print=0, checkpoint_dir=directory, **optimizers)
         self.assertEqual(int(inference.t), 300)
 
+    @pytest.mark.slow
     def test_resume_in_process_equals_uninterrupted(self):
         """Same process, new objects: 20 + 20 updates equal 40 (data order, noise
         stream and optimizer slots all restored)."""
@@ -179,6 +180,7 @@ class CheckpointTest(tf.test.TestCase):
         # A checkpoint path works as well as its directory.
         inference.initialize(n_iter=5, warm_start_from=tf.train.latest_checkpoint(source))
 
+    @pytest.mark.slow
     def test_warm_start_names_what_the_checkpoint_lacks(self):
         source = self.get_temp_dir()
         trained, _, optimizers = make_gan()
@@ -286,6 +288,7 @@ class SampleAndExportTest(tf.test.TestCase):
 
 
 class EvaluationTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_eval_scalars_and_unchanged_trajectory(self):
         """`evaluate` draws samples (advancing the noise stream) every 10
         iterations; the run still ends with the weights of a run without it."""
@@ -315,6 +318,7 @@ class EvaluationTest(tf.test.TestCase):
         for a, b in zip(values(evaluated), values(plain)):
             self.assertAllEqual(a, b)
 
+    @pytest.mark.slow
     def test_eval_on_progress_bar_and_bad_results(self):
         inference, _, optimizers = make_gan()
         out = io.StringIO()
@@ -408,6 +412,7 @@ class NonFiniteTest(tf.test.TestCase):
             for a, b in zip(*ends):
                 self.assertAllClose(a, b, rtol=0, atol=1e-6)
 
+    @pytest.mark.slow
     def test_n_critic_run_stops_inside_an_iteration(self):
         inference, _, optimizers = make_gan(learning_rate=1e12, linear=True)
         with self.assertRaises(adinfer.NonFiniteError):
@@ -441,22 +446,24 @@ class ResumeInNewProcessTest(tf.test.TestCase):
     def test_exact_resume(self):
         """With op determinism and fixed seeds, N updates, a restart in a new
         process, and N more equal 2N uninterrupted updates (to 1e-6): a GAN fed
-        by an array (data order included), a BiGAN, and `run(n_critic=5)`."""
-        n = 15
-        for kind in ("gan", "bigan", "critic5"):
-            tmp = os.path.join(self.get_temp_dir(), kind)
-            interrupted, straight = os.path.join(tmp, "a"), os.path.join(tmp, "b")
-            first = _worker(kind, n, interrupted, os.path.join(tmp, "first.npz"))
-            whole = _worker(kind, 2 * n, straight, os.path.join(tmp, "whole.npz"))
-            _finish(self, first)
-            stdout = _finish(
-                self, _worker(kind, 2 * n, interrupted, os.path.join(tmp, "resumed.npz"))
-            )
+        by an array (data order included), a BiGAN, and `run(n_critic=5)`.
+        Each of the three processes (interrupted, uninterrupted, resumed)
+        trains the three kinds in turn."""
+        n, kinds = 15, ("gan", "bigan", "critic5")
+        tmp = self.get_temp_dir()
+        path = lambda *parts: os.path.join(tmp, "{kind}", *parts)  # noqa: E731
+        first = _worker(",".join(kinds), n, path("a"), path("first.npz"))
+        whole = _worker(",".join(kinds), 2 * n, path("b"), path("whole.npz"))
+        _finish(self, first)
+        stdout = _finish(self, _worker(",".join(kinds), 2 * n, path("a"), path("resumed.npz")))
+        _finish(self, whole)
+        for kind in kinds:
             updates = n * (6 if kind == "critic5" else 1)
-            self.assertIn(f"at t={updates}", stdout)
-            _finish(self, whole)
-            resumed = np.load(os.path.join(tmp, "resumed.npz"))
-            reference = np.load(os.path.join(tmp, "whole.npz"))
+            newest = os.path.join(tmp, kind, "a", f"ckpt-{updates}")
+            self.assertIn(f"resumed from {newest} at t={updates}", stdout)
+            self.assertIn(f"done {kind} {2 * updates}", stdout)
+            resumed = np.load(os.path.join(tmp, kind, "resumed.npz"))
+            reference = np.load(os.path.join(tmp, kind, "whole.npz"))
             self.assertEqual(int(resumed["t"]), 2 * updates)
             worst = max(np.abs(resumed[k] - reference[k]).max() for k in reference.files)
             print(f"{kind}: largest difference after resume {worst:.3g}")
@@ -467,37 +474,51 @@ class ResumeInNewProcessTest(tf.test.TestCase):
         most of their time is spent writing checkpoints) are killed with SIGKILL
         at random moments; each directory's newest checkpoint then restores, and
         training continues from it (in one new process for all). At least 6
-        trials, and more until one kill has interrupted a save (at most 24), so
-        that the test always covers a kill inside a save."""
+        trials, two processes at a time, and more until one kill has
+        interrupted a save (at most 24), so that the test always covers a kill
+        inside a save."""
         rng = random.Random(0)
         directories, newest, during_save = [], {}, 0
-        for trial in range(24):
+        for trial in range(0, 24, 2):  # two processes at a time
             if trial >= 6 and during_save:
                 break
-            directory = os.path.join(self.get_temp_dir(), f"kill{trial}")
-            proc = _worker("gan", 100000, directory, os.devnull, "--every", "1", "--width", "1024")
+            pair = [os.path.join(self.get_temp_dir(), f"kill{trial + i}") for i in range(2)]
+            procs = {
+                d: _worker("gan", 100000, d, os.devnull, "--every", "1", "--width", "1024")
+                for d in pair
+            }
             try:
-                self.assertEqual(proc.stdout.readline().strip(), "training")
-                deadline = time.time() + 60
-                while tf.train.latest_checkpoint(directory) is None and time.time() < deadline:
-                    time.sleep(0.05)
-                time.sleep(rng.uniform(0.0, 1.5))
-                proc.send_signal(signal.SIGKILL)
+                for proc in procs.values():
+                    self.assertEqual(proc.stdout.readline().strip(), "training")
+                # Each is killed a random time after its first checkpoint.
+                delay = {d: rng.uniform(0.0, 1.5) for d in pair}
+                kill_at, deadline = {}, time.time() + 60
+                while len(kill_at) < len(pair) or time.time() < max(kill_at.values()):
+                    for d, proc in procs.items():
+                        if d not in kill_at and tf.train.latest_checkpoint(d) is not None:
+                            kill_at[d] = time.time() + delay[d]
+                        if d in kill_at and time.time() >= kill_at[d]:
+                            proc.send_signal(signal.SIGKILL)
+                    if time.time() > deadline:
+                        break
+                    time.sleep(0.02)
             finally:
-                proc.kill()
-                proc.wait(timeout=30)
-            newest[directory] = tf.train.latest_checkpoint(directory)
-            self.assertIsNotNone(newest[directory], f"trial {trial}: no checkpoint")
-            saved = int(newest[directory].rsplit("-", 1)[1])
-            # Files of a save that the kill interrupted: temporaries, or a newer
-            # checkpoint the state file does not point to yet.
-            leftovers = [
-                p
-                for p in glob.glob(os.path.join(directory, "*"))
-                if "_temp" in p or any(f"ckpt-{k}." in p for k in (saved + 1, saved + 2))
-            ]
-            during_save += bool(leftovers)
-            directories.append(directory)
+                for proc in procs.values():
+                    proc.kill()
+                    proc.wait(timeout=30)
+            for directory in pair:
+                newest[directory] = tf.train.latest_checkpoint(directory)
+                self.assertIsNotNone(newest[directory], f"{directory}: no checkpoint")
+                saved = int(newest[directory].rsplit("-", 1)[1])
+                # Files of a save that the kill interrupted: temporaries, or a
+                # newer checkpoint the state file does not point to yet.
+                leftovers = [
+                    p
+                    for p in glob.glob(os.path.join(directory, "*"))
+                    if "_temp" in p or any(f"ckpt-{k}." in p for k in (saved + 1, saved + 2))
+                ]
+                during_save += bool(leftovers)
+                directories.append(directory)
         verifier = subprocess.run(
             [sys.executable, WORKER, "verify", "1024", *directories],
             capture_output=True,

@@ -39,12 +39,17 @@ def _start(*args, env=None):
 
 def _finish(test, procs, timeout=300):
     """Waits for every process (killing all at the end) and asserts success."""
-    outputs = []
+    outputs, errors = [], []
     try:
         for proc in procs:
             stdout, stderr = proc.communicate(timeout=timeout)
             outputs.append(stdout)
-            test.assertEqual(proc.returncode, 0, stderr[-3000:])
+            errors.append(stderr)
+        # Every process's stderr: a worker that crashed shows in the other's
+        # error only as "unhealthy".
+        for i, (proc, stderr) in enumerate(zip(procs, errors)):
+            others = "".join(f"\n--- process {j}:\n{e[-2000:]}" for j, e in enumerate(errors))
+            test.assertEqual(proc.returncode, 0, f"process {i} failed;{others}")
     finally:
         for proc in procs:
             proc.kill()
