@@ -5,6 +5,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -107,6 +108,7 @@ class ACGANTest(tf.test.TestCase):
         )
         self.assertAllClose(info["loss"], np.mean(np_ce(1, d_fake)) + 0.7 * aux_g, atol=1e-5)
 
+    @pytest.mark.slow
     def test_trains_and_writes_the_auxiliary_terms(self):
         nets = ACNets()
         x = np.random.default_rng(2).normal(size=(24, 3)).astype(np.float32)
@@ -196,6 +198,7 @@ class InfoGANTest(tf.test.TestCase):
         )
         self.assertAllClose(info["loss"], np.mean(np_ce(1, d_fake)) + 0.6 * mi, atol=1e-5)
 
+    @pytest.mark.slow
     def test_mutual_information_term_decreases(self):
         nets = InfoNets()
         x = np.random.default_rng(0).normal(size=(256, 3)).astype(np.float32)

@@ -7,6 +7,7 @@ import tempfile
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 from test_bigan import Networks, np_ce
@@ -112,6 +113,7 @@ class ALICEObjectiveTest(tf.test.TestCase):
 
 
 class EncodeMeanTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_mean_of_a_gaussian_encoder(self):
         adinfer.clear_losses()
         keras.utils.set_random_seed(1)
@@ -188,6 +190,7 @@ def toy_reconstruction_mse(cycle_weight, n_iter=600, seed=0):
 
 
 class ToyReconstructionTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_alice_reconstructs_better_than_bigan(self):
         """Same networks, seed and budget (600 updates); λ = 0 is plain BiGAN."""
         bigan, alice = toy_reconstruction_mse(0.0), toy_reconstruction_mse(1.0)

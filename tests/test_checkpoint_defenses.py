@@ -90,6 +90,7 @@ class DamagedDirectoryTest(tf.test.TestCase):
         self.assertNotIn("skipped", out)
         inference.finalize()
 
+    @pytest.mark.slow
     def test_damaged_newest_falls_back_and_is_kept(self):
         """A truncated or zeroed data file, or a deleted index: the newest is
         skipped (saying why), moved to damaged/ byte for byte, and the run

@@ -53,6 +53,7 @@ def make(cls, checkpoint_dir=None, n_iter=20):
 
 
 class SubclassTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_resumes_exactly_samples_and_exports(self):
         """20 updates, a new process's objects resuming to 40, equal 40 straight
         (networks, optimizers' slots, the noise stream and the data order)."""

@@ -114,6 +114,7 @@ class CycleGANObjectivesTest(tf.test.TestCase):
         self.assertAllClose(info["loss"], loss, atol=1e-5, rtol=0)
         self.assertAllClose(info["loss_d"], loss_d, atol=1e-5, rtol=0)
 
+    @pytest.mark.slow
     def test_pooled_batches_reach_the_discriminators_only(self):
         """pool_size=1, pooling_probability=1: the second update's discriminators
         see the first batch's translations; the generators their own."""
@@ -212,6 +213,7 @@ def weights(inference, nets):
 
 
 class CycleGANTrainingTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_exact_resume_with_a_pool(self):
         """10 + 10 iterations from a checkpoint equal 20 straight: the pools'
         batches, counts and random streams are restored with the networks."""

@@ -4,6 +4,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from test_checkpoints import make_gan
 
@@ -53,6 +54,7 @@ class EMATest(tf.test.TestCase):
         for got, want in zip(gen_values(fused), recorded[-1]):
             self.assertAllClose(got, want, atol=1e-6, rtol=0)
 
+    @pytest.mark.slow
     def test_warmup_matches_the_recurrence(self):
         """`ema_warmup=True`: d_t = min(d, (1 + t) / (10 + t)) at "Gen" update t
         (tf.train.ExponentialMovingAverage's num_updates), in `update()` loops

@@ -10,6 +10,7 @@ import tempfile
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -484,6 +485,7 @@ class FeedDictTest(ErrorTestCase):
 class WGANSwitchesTest(ErrorTestCase):
     """Part 3: WGANInference takes GANInference's switches."""
 
+    @pytest.mark.slow
     def test_switches_and_penalty_rule(self):
         nets = Nets()
         inference = adinfer.WGANInference(

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
@@ -316,6 +317,7 @@ class GANDataTest(tf.test.TestCase):
         ):
             inference.initialize()
 
+    @pytest.mark.slow
     def test_optimizer_arguments(self):
         inference = self.make(np.ones((4, 2), np.float32))
         with self.assertRaisesRegex(ValueError, "unknown optimizer 'adamw'"):
@@ -396,6 +398,7 @@ class GANRunTest(tf.test.TestCase):
         for a, b in zip(*results):
             self.assertAllClose(a, b, atol=1e-6)
 
+    @pytest.mark.slow
     def test_run_n_critic(self):
         nets = Networks()
         inference = adinfer.GANInference({nets.fake: nets.x}, nets.disc)

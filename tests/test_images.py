@@ -69,6 +69,7 @@ def test_save_image_grid_refuses_two_channels(tmp_path):
 # -- A convolutional GAN on upsampled digits ------------------------------------------
 
 
+@pytest.mark.slow
 def test_conv_gan_trains_on_upsampled_digits(tmp_path):
     """A DCGAN-shaped GAN (transposed convolutions, BatchNorm, strided critic) on
     scikit-learn's digits upsampled to 16x16, with EMA and DiffAugment: 30

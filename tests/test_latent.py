@@ -7,6 +7,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
@@ -200,6 +201,7 @@ class LatentInferenceTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "variables"):
             inference.update(variables="Disc")
 
+    @pytest.mark.slow
     def test_restore_from_gan_checkpoint(self):
         """A GANInference whose program calls an embedding network, then the
         generator, writes a checkpoint; fresh networks of the same architecture

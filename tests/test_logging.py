@@ -5,6 +5,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
@@ -31,6 +32,7 @@ def read_events(logdir):
 
 
 class TensorBoardTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_run_writes_tags_at_print_steps(self):
         logdir = self.get_temp_dir()
         make_inference().run(n_iter=25, n_print=10, logdir=logdir)
@@ -97,6 +99,7 @@ if __name__ == "__main__":
 
 
 class FusedProgressTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_print_points_inside_a_call_show_their_own_losses(self):
         """`run` fuses many iterations per compiled call, yet each print point
         shows the losses of its own iteration: those an unfused `update()` loop

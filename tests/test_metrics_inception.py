@@ -132,6 +132,7 @@ def test_features_shapes_determinism_and_batches(network):
     assert resized.shape == (1, 2048)
 
 
+@pytest.mark.slow
 def test_keras_download_format_and_never_a_network_call(network, tmp_path):
     """The format of Keras's own download (`*_notop.h5`, the legacy HDF5 layout,
     written here by Keras's writer of it) loads into the same features, and
@@ -153,6 +154,7 @@ def test_keras_download_format_and_never_a_network_call(network, tmp_path):
     np.testing.assert_allclose(features.numpy(), expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_file_of_another_network_is_named(tmp_path):
     other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     path = str(tmp_path / "other.weights.h5")

@@ -3,6 +3,7 @@ against NumPy for GAN and BiGAN, image-shaped inputs, and argument errors."""
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
@@ -132,6 +133,7 @@ class GANPackTest(tf.test.TestCase):
         )
         self.assertAllClose(loss, np.mean(np_ce(1, d_fake)), atol=1e-5)
 
+    @pytest.mark.slow
     def test_pack_2_doubles_width_and_matches_numpy(self):
         nets = GANNets(2)
         # One trace of the update: the real batch, then the generated batch.

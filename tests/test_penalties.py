@@ -8,6 +8,7 @@ whatever interpolation coefficients were drawn, and R1 is λ ‖w‖²."""
 import keras
 import mirrors
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
@@ -84,6 +85,7 @@ class GANPenaltyTest(tf.test.TestCase):
         self.assertAllClose(loss, loss_0, atol=1e-5)  # the generator's objective: no penalty
         self.assertAllClose(loss_d, loss_d_0 + expected_penalty, atol=1e-5)
 
+    @pytest.mark.slow
     def test_gradient_penalty(self):
         w = np.array([0.6, 1.3])  # ‖w‖ = 1.432
         norm = np.linalg.norm(w)
@@ -112,6 +114,7 @@ class GANPenaltyTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "target"):
             gan_values(GANNets(w), gradient_penalty_weight=2.0, gradient_penalty_target=0.0)
 
+    @pytest.mark.slow
     def test_one_sided(self):
         w = np.array([0.6, 1.3])
         norm = np.linalg.norm(w)
@@ -154,6 +157,7 @@ class GANPenaltyTest(tf.test.TestCase):
         self.assertAllClose(loss_d, loss_d_0 + r1_real, atol=1e-5)
         self.assertAllClose(loss, loss_0, atol=1e-5)
 
+    @pytest.mark.slow
     def test_packed_inputs(self):
         """pack=2: D sees [x_2i, x_2i+1] (4 features), and so do the penalties: a linear D
         on packed inputs has ∇D = w ∈ R⁴."""
@@ -288,6 +292,7 @@ class BiGANWassersteinTest(tf.test.TestCase):
         self.assertGreater(joint, 0.5)
         self.assertAllClose(loss_d, d_fake.mean() - d_real.mean() + joint, atol=1e-5)
 
+    @pytest.mark.slow
     def test_interpolates_between_the_two_pairs(self):
         """A tanh critic: the penalty lies between the per-pair minima and maxima over ε of
         (‖∇D(ε (x_fake, z_true) + (1 − ε)(x_true, z_fake))‖ − 1)², and R1 is at (x_fake, z_true)."""
@@ -321,6 +326,7 @@ class BiGANWassersteinTest(tf.test.TestCase):
         self.assertGreater(abs(r1 - np.mean(nets.np_grad_sq(*fake))), 1e-3)
         self.assertAllClose(loss_d, base + r1, atol=1e-5)
 
+    @pytest.mark.slow
     def test_trains(self):
         """WGAN-GP BiGAN: 50 iterations of 5 critic + 1 generator updates, all finite."""
         keras.utils.set_random_seed(0)

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
@@ -59,6 +60,7 @@ class SpectralNormalizationTest(tf.test.TestCase):
         layer(x)  # an inference call does not advance u
         self.assertEqual(int(layer.power_iteration_count), 1)
 
+    @pytest.mark.slow
     def test_trained_critic_has_unit_spectral_norm(self):
         """After 150 GAN updates, each normalized kernel W / σ(W) has largest
         singular value within 0.02 of 1 (σ from the stored u, against NumPy's
@@ -75,6 +77,7 @@ class SpectralNormalizationTest(tf.test.TestCase):
                 self.assertEqual(int(layer.power_iteration_count), calls * 151)
             self.assertGreater(abs(largest_singular_value(critic.layers[0].layer.kernel) - 1), 0.1)
 
+    @pytest.mark.slow
     def test_gen_update_leaves_the_critic_weights(self):
         """A "Gen" update changes no "Disc" weight with adinfer's wrapper; Keras's
         layer rewrites the kernels it normalizes, in any training call."""

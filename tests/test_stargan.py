@@ -6,6 +6,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
@@ -135,6 +136,7 @@ class StarGANTest(tf.test.TestCase):
         counts = target.sum(0)
         self.assertLess(np.max(np.abs(counts - 1000)), 4 * np.sqrt(4000 * 0.25 * 0.75))
 
+    @pytest.mark.slow
     def test_trains_serves_and_exports(self):
         nets = Nets()
         x = np.random.default_rng(3).normal(size=(24, DIM)).astype(np.float32)

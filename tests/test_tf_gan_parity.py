@@ -179,6 +179,7 @@ class NonAdversarialLossTest(tf.test.TestCase):
         loss_d = 0.5 * np.mean((d_real - 1) ** 2) + 0.5 * np.mean(d_fake**2) + 0.5 * 9 * v**2
         self.assertAllClose(inference.update(variables="Disc")["loss_d"], loss_d, rtol=1e-5)
 
+    @pytest.mark.slow
     def test_discriminator_features_reach_the_model(self):
         """D returning (patch logits, features): the losses read the logits, ℓ the
         features (feature matching, weight_factor 0.5)."""

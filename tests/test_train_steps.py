@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from test_checkpoints import make_gan, values
 
@@ -9,6 +10,7 @@ import adinfer
 
 
 class TrainStepsTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_generator_steps_equal_the_unfused_schedule(self):
         """GANTrainSteps(3, 1): one "Disc" update, then three "Gen" updates per
         iteration; `t` counts all four; weights and losses as an `update()` loop
@@ -42,6 +44,7 @@ class TrainStepsTest(tf.test.TestCase):
         self.assertIs(inference.run_function(train_steps=adinfer.GANTrainSteps(1, 2)), loop)
         self.assertIs(inference.run_function(train_steps=(1, 2)), loop)
 
+    @pytest.mark.slow
     def test_resume_is_exact(self):
         """Stopped after iteration 3 of 7 (a callback), then resumed from its
         checkpoint: the same weights as 7 iterations in one run (1e-6), and the
