@@ -29,6 +29,13 @@ import tensorflow as tf
 from adinfer import validate
 
 
+def shape_fits(dims, shape):
+    """Whether `shape` (a tuple, or a `TensorShape`) fits `dims`, where None
+    matches any size: `TensorShape.is_compatible_with`, in plain Python.
+    """
+    return len(shape) == len(dims) and all(d is None or d == n for d, n in zip(dims, shape))
+
+
 class Placeholder:
     """A value fed by the caller at each update, like Edward's `tf.placeholder`.
 
@@ -43,6 +50,7 @@ class Placeholder:
             raise ValueError(f"shape must be defined past the batch axis, got {shape}.")
         self.spec = tf.TensorSpec(shape, tf.as_dtype(dtype), name=name)
         self.name = name
+        self.dims = tuple(shape.as_list())  # checked at every feed, as plain ints
 
     @property
     def shape(self):
@@ -376,9 +384,12 @@ class Stream:
             if not match:
                 where = "" if self.structure is None else f" ({cname})"
                 raise ValueError(f"feed_dict must feed the placeholder {key!r}{where}.")
+            # NumPy, the common case, is told apart first: `tf.is_tensor`'s
+            # protocol check costs more than the rest of this loop.
+            value = match[0]
+            is_tensor = not isinstance(value, np.ndarray) and tf.is_tensor(value)
             try:  # as TF1's feed_dict: numbers are cast to the placeholder's dtype
-                value = match[0]
-                if tf.is_tensor(value):
+                if is_tensor:
                     value = tf.cast(value, ph.spec.dtype)
                 else:  # NumPy: converted once, by the compiled step's call
                     value = np.asarray(value, dtype=ph.spec.dtype.as_numpy_dtype)
@@ -387,13 +398,13 @@ class Stream:
                     f"feed_dict: {key!r} expects dtype {ph.spec.dtype.name}; "
                     f"cannot use the value fed ({e})."
                 ) from None
-            if not ph.spec.shape.is_compatible_with(value.shape):
+            if not shape_fits(ph.dims, value.shape):
                 raise ValueError(
                     f"feed_dict: {key!r} expects shape {ph.spec.shape}, got {value.shape}."
                 )
             if value.shape[0] == 0:
                 raise ValueError(f"feed_dict: the batch fed for {key!r} is empty.")
-            if tf.is_tensor(value) or (value.dtype.kind in "fc" and not np.isfinite(value).all()):
+            if is_tensor or (value.dtype.kind in "fc" and not np.isfinite(value).all()):
                 validate.finite(value, f"feed_dict: the batch fed for {key!r}")
             values.append(value)
         sizes = [int(v.shape[0]) for v in values]
