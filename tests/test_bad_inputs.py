@@ -121,6 +121,9 @@ CASES = [
     (None, lambda c: adinfer.BiGANInference({c.prior: c.enc}, {tfd.Normal(0.0, 1.0): c.x}, c.joint), TypeError, r"data: the key must be the decoder"),
     (None, lambda c: adinfer.ImplicitKLqp([1], discriminator=lambda x, z, b: x), TypeError, r"latent_vars must have type dict"),
     (None, lambda c: adinfer.ImplicitKLqp({tfd.Normal(0.0, 1.0): tfd.Normal(0.0, 1.0)}), TypeError, r"discriminator must be a callable"),
+    (None, lambda c: adinfer.ImplicitKLqp({c.enc: tfd.Normal(0.0, 1.0)}, {c.fake: c.x}, lambda x, z, b: x), TypeError, r"latent_vars: the key is a Keras Sequential.*p_z\(n, beta\)"),
+    (None, lambda c: adinfer.ImplicitKLqp({}, {c.gen: c.x}, lambda x, z, b: x), TypeError, r"data: the key is a Keras Sequential.*x_model\(x, z, beta\)"),
+    (None, lambda c: adinfer.ImplicitKLqp({}, {"model": c.x}, lambda x, z, b: x), TypeError, r"data keys must be programs x_model.*got str"),
     # -- Construction: the observed side and the batch ------------------------------
     (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, batch_size=0), ValueError, r"batch_size must be a positive int"),
     (None, lambda c: adinfer.GANInference({c.fake: c.x}, c.disc, batch_size=-4), ValueError, r"batch_size must be a positive int"),

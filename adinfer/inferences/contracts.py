@@ -152,24 +152,35 @@ def check_like_nest(a, b, name_a, name_b, names):
     check_like(a, b, name_a, name_b)
 
 
+def check_program_key(key, argument, form, advice):
+    """A key of `argument` that adinfer calls as a program `form` (or samples,
+    for a TFP distribution). A Keras network there would be called on tensors,
+    not on what adinfer passes: it is named, with `advice` on wrapping it.
+    """
+    if isinstance(key, keras.layers.Layer):
+        raise TypeError(
+            f"{argument}: the key is a Keras {type(key).__name__}, a network called on "
+            f"tensors, but it must be a program {form}: {advice}"
+        )
+    if not callable(key) and not isinstance(key, tfd.Distribution):
+        raise TypeError(
+            f"{argument} keys must be programs {form} or distributions, got {type(key).__name__}."
+        )
+
+
 def check_generator_binding(data):
     """`data={fake: observations}`, `fake` a program of the batch size (or a
     distribution), not a network called on tensors.
     """
     ((fake, _),) = validate.binding(data, "data", "{fake: observations}").items()
-    if isinstance(fake, keras.layers.Layer):
-        raise TypeError(
-            f"data: the key is a Keras {type(fake).__name__}, a network called on "
-            "tensors, but it must be a program fake(batch_size) -> x_fake: adinfer calls "
-            "it with the batch size (an int) and it draws its own noise. Wrap the "
-            "network: data={lambda n: generator(noise(n)): x_train}, with e.g. "
-            "noise = lambda n: tf.random.normal([n, latent_dim])."
-        )
-    if not callable(fake) and not isinstance(fake, tfd.Distribution):
-        raise TypeError(
-            "data keys must be programs fake(batch_size) -> x_fake or "
-            f"distributions, got {type(fake).__name__}."
-        )
+    check_program_key(
+        fake,
+        "data",
+        "fake(batch_size) -> x_fake",
+        "adinfer calls it with the batch size (an int) and it draws its own noise. Wrap "
+        "the network: data={lambda n: generator(noise(n)): x_train}, with e.g. "
+        "noise = lambda n: tf.random.normal([n, latent_dim]).",
+    )
 
 
 def check_discriminator(discriminator):

@@ -1,6 +1,5 @@
 """Likelihood-free variational inference (Tran, Ranganath & Blei, 2017)."""
 
-import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -132,37 +131,26 @@ class ImplicitKLqp(Inference):
             contracts.check_trainable(q, "global_vars")
         local_vars = {p: q for p, q in latent_vars.items() if not _contains(global_vars, p)}
         for p, q in local_vars.items():
-            if not isinstance(p, tfd.Distribution) and not callable(p):
-                raise TypeError(
-                    "latent_vars: each key must be a prior, a TFP distribution or a "
-                    f"program p_z(n, beta) -> z, got {type(p).__name__}."
-                )
+            contracts.check_program_key(
+                p,
+                "latent_vars",
+                "p_z(n, beta) -> z",
+                "wrap the network: lambda n, beta: network(...).",
+            )
             if not isinstance(q, tfd.Distribution) and not callable(q):
                 raise TypeError(
                     "latent_vars: each value must be a TFP distribution or a program "
                     f"q_z(x, beta) -> z, got {type(q).__name__}."
                 )
-            if isinstance(p, keras.layers.Layer):
-                raise TypeError(
-                    f"latent_vars: the key is a Keras {type(p).__name__}, but a prior is a "
-                    "TFP distribution or a program p_z(n, beta) -> z called with a count "
-                    "(an int); wrap the network: lambda n, beta: network(...)."
-                )
             if isinstance(q, tfd.Distribution):
                 contracts.check_trainable(q, "latent_vars")
-        if isinstance(data, dict):
-            for key in data:
-                if isinstance(key, keras.layers.Layer):
-                    raise TypeError(
-                        f"data: the key is a Keras {type(key).__name__}, but it must be a "
-                        "program x_model(x, z, beta) -> x' simulating a batch like x; wrap "
-                        "the network: data={lambda x, z, beta: network(...): x_train}."
-                    )
-                if not callable(key) and not isinstance(key, tfd.Distribution):
-                    raise TypeError(
-                        "data keys must be programs x_model(x, z, beta) -> x' or "
-                        f"distributions, got {type(key).__name__}."
-                    )
+        for key in data if isinstance(data, dict) else ():
+            contracts.check_program_key(
+                key,
+                "data",
+                "x_model(x, z, beta) -> x' simulating a batch like x",
+                "wrap the network: data={lambda x, z, beta: network(...): x_train}.",
+            )
         super().__init__(data, batch_size=batch_size, seed=seed)
         self.latent_vars = latent_vars
         self.global_vars = global_vars
