@@ -205,6 +205,21 @@ def broadcasts_to(shape, target):
     )
 
 
+def array_list(values, name, shapes):
+    """`values`: a list or tuple of arrays, one per entry of `shapes`, each of
+    that shape (Keras's `set_weights` contract).
+    """
+    if not isinstance(values, (list, tuple)):
+        fail(TypeError, name, f"a list of {len(shapes)} arrays", values)
+    if len(values) != len(shapes):
+        fail(ValueError, name, f"a list of {len(shapes)} arrays", given=f"{len(values)}")
+    for i, (value, shape) in enumerate(zip(values, shapes)):
+        given = tuple(np.shape(value))
+        if given != shape:
+            fail(ValueError, f"{name}[{i}]", f"an array of shape {shape}", given=f"shape {given}")
+    return values
+
+
 def learning_rate(optimizer, name):
     """A Keras optimizer whose learning rate (a schedule's at its current step)
     is finite and non-negative: a NaN, infinite or negative rate would make or

@@ -47,7 +47,7 @@ def _finish(test, procs, timeout=300):
             errors.append(stderr)
         # Every process's stderr: a worker that crashed shows in the other's
         # error only as "unhealthy".
-        for i, (proc, stderr) in enumerate(zip(procs, errors)):
+        for i, proc in enumerate(procs):
             others = "".join(f"\n--- process {j}:\n{e[-2000:]}" for j, e in enumerate(errors))
             test.assertEqual(proc.returncode, 0, f"process {i} failed;{others}")
     finally:

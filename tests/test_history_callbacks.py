@@ -185,6 +185,83 @@ class HistoryTest(tf.test.TestCase):
         self.assertEqual(history.epoch, list(range(16, 41)))
         self.assertEqual(int(resumed.t), 40)
 
+    def test_early_stopping_restores_the_best_weights(self):
+        """restore_best_weights: the run stops at the third evaluation
+        (iteration 15) and ends with the weights and averages of the best, the
+        second (iteration 10), while its last checkpoint holds iteration 15's."""
+        directory = self.get_temp_dir()
+        inference, (decoder, critic), optimizers = make_gan()
+        evaluate, calls = scripted([3.0, 1.0, 2.0, 2.5])
+        at_evaluation = []
+        keep = keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: at_evaluation.append(inference.get_weights())
+        )
+        stop = keras.callbacks.EarlyStopping(
+            monitor="eval/score", mode="min", patience=1, restore_best_weights=True
+        )
+        inference.run(
+            n_iter=40,
+            n_print=0,
+            evaluate=evaluate,
+            evaluate_every=5,
+            ema_decay=0.9,
+            checkpoint_dir=directory,
+            callbacks=[keep, stop],
+            **optimizers,
+        )
+        self.assertEqual(calls, [5, 10, 15])
+        self.assertEqual((stop.best_epoch, int(inference.t)), (10, 15))
+        variables = inference.weight_variables()
+        for v in [*decoder.weights, *critic.weights, *inference.averages]:
+            self.assertTrue(any(v is w for w in variables), v.name)
+        best, last = at_evaluation[1], at_evaluation[2]
+        for v, b in zip(variables, best):
+            self.assertAllEqual(v.numpy(), b)
+        self.assertGreater(max(np.abs(b - x).max() for b, x in zip(best, last)), 0.0)
+        self.assertEqual(tf.train.latest_checkpoint(directory), os.path.join(directory, "ckpt-15"))
+
+    def test_callbacks_of_a_keras_model_are_refused_before_training(self):
+        inference, _, optimizers = make_gan()
+        cases = {
+            keras.callbacks.ModelCheckpoint("m.keras"): "checkpoint_dir",
+            keras.callbacks.BackupAndRestore(self.get_temp_dir()): "checkpoint_dir",
+            keras.callbacks.TensorBoard(self.get_temp_dir()): "logdir",
+            keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr): "LearningRateSchedule",
+            keras.callbacks.ReduceLROnPlateau(): "LearningRateSchedule",
+            keras.callbacks.SwapEMAWeights(): "ema_decay",
+        }
+        for callback, instead in cases.items():
+            name = type(callback).__name__
+            with self.assertRaisesRegex(
+                ValueError, rf"callbacks: keras.callbacks.{name} .*{instead}"
+            ):
+                inference.run(
+                    n_iter=2, callbacks=[keras.callbacks.History(), callback], **optimizers
+                )
+        self.assertEqual(int(inference.t), 0)
+        inference.run(n_iter=2, n_print=0, **optimizers)  # still usable
+        self.assertEqual(int(inference.t), 2)
+
+    def test_set_weights_is_checked_whole_before_assigning(self):
+        inference, _, optimizers = make_gan()
+        inference.initialize(**optimizers)
+        weights = inference.get_weights()
+        with self.assertRaisesRegex(TypeError, r"weights must be a list of \d+ arrays, got dict"):
+            inference.set_weights({})
+        with self.assertRaisesRegex(ValueError, r"weights must be a list of \d+ arrays, got 1\."):
+            inference.set_weights(weights[:1])
+        bad = [w + 1.0 for w in weights]
+        bad[-1] = np.zeros((3, 3))
+        with self.assertRaisesRegex(
+            ValueError, rf"weights\[{len(bad) - 1}\] must be an array of shape"
+        ):
+            inference.set_weights(bad)
+        for v, w in zip(inference.weight_variables(), weights):
+            self.assertAllEqual(v.numpy(), w)  # nothing was assigned
+        inference.set_weights([w + 1.0 for w in weights])
+        for v, w in zip(inference.weight_variables(), weights):
+            self.assertAllEqual(v.numpy(), w + 1.0)
+
     def test_terminate_on_nan_and_the_guard_agree(self):
         """The generator's output turns NaN at update 7: the guard raises there,
         and TerminateOnNaN, handed that iteration's losses, asks to stop there."""

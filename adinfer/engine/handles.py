@@ -12,7 +12,7 @@ import functools
 import tensorflow as tf
 
 from adinfer import validate
-from adinfer.engine import schedule
+from adinfer.engine import schedule, state
 
 
 def in_strategy(method):
@@ -95,6 +95,34 @@ class Handles:
                 self.objectives, self.stream.example_batch(self.batch_size), trained
             )
         return self._state_variables
+
+    def weight_variables(self):
+        """What Keras's `Model.get_weights` would cover, for an inference: every
+        weight of the networks of both groups (batch-norm statistics included),
+        any other trained variable, and the generator's averages; not the
+        optimizers' state, `t` or noise states, which training owns.
+        """
+        self.build()
+        in_networks = [w for nets in self.networks.values() for net in nets for w in net.weights]
+        trained = [v for g in self.groups for v in self.variables.get(g, [])]
+        return state.unique([*in_networks, *trained, *(self.averages or [])])
+
+    def get_weights(self):
+        """The values of `weight_variables()` as NumPy arrays, as Keras's
+        `Model.get_weights` (what `EarlyStopping(restore_best_weights=True)`
+        keeps at the best evaluation).
+        """
+        return [v.numpy() for v in self.weight_variables()]
+
+    def set_weights(self, weights):
+        """Assigns `weights` (as `get_weights` returns them) to
+        `weight_variables()`, as Keras's `Model.set_weights`; checked whole
+        before any is assigned.
+        """
+        variables = self.weight_variables()
+        validate.array_list(weights, "weights", [tuple(v.shape) for v in variables])
+        for v, value in zip(variables, weights):
+            v.assign(value)
 
     @property
     def averages(self):

@@ -153,8 +153,25 @@ def fit(inference, plan, loop, fed, evaluate, callbacks):
     return history
 
 
+# Keras callbacks that drive a Keras `Model`'s own machinery (its optimizer,
+# saving, summaries): refused before training, each with what does its work here.
+INSTEAD = {
+    keras.callbacks.ModelCheckpoint: "run(checkpoint_dir=..., checkpoint_every=...)",
+    keras.callbacks.BackupAndRestore: "run(checkpoint_dir=...), which resumes",
+    keras.callbacks.TensorBoard: "run(logdir=...)",
+    keras.callbacks.LearningRateScheduler: "a keras.optimizers.schedules.LearningRateSchedule "
+    "as the optimizer's learning_rate",
+    keras.callbacks.ReduceLROnPlateau: "a keras.optimizers.schedules.LearningRateSchedule "
+    "as the optimizer's learning_rate",
+    keras.callbacks.SwapEMAWeights: "initialize(ema_decay=...), whose averages sample(), "
+    "export() and evaluate use",
+}
+
+
 def checked_callbacks(callbacks):
-    """`run()`'s `callbacks` as a list of `keras.callbacks.Callback`."""
+    """`run()`'s `callbacks` as a list of `keras.callbacks.Callback`, none of
+    those that need a Keras `Model` (`INSTEAD`).
+    """
     if callbacks is None:
         return []
     if not isinstance(callbacks, (list, tuple)) or not all(
@@ -163,6 +180,13 @@ def checked_callbacks(callbacks):
         validate.fail(
             TypeError, "callbacks", "a list of keras.callbacks.Callback or None", callbacks
         )
+    for callback in callbacks:
+        for kind, instead in INSTEAD.items():
+            if isinstance(callback, kind):
+                raise ValueError(
+                    f"callbacks: keras.callbacks.{kind.__name__} drives a Keras Model's own "
+                    f"machinery, which an inference does not have; use {instead}."
+                )
     return list(callbacks)
 
 

@@ -330,12 +330,15 @@ class Inference(handles.Handles):
           callbacks: Keras callbacks, with the inference as their `model`, run
             between compiled calls (where and why: `adinfer.engine.loop`).
             Working: `CSVLogger`, `EarlyStopping` (on `loss`, `loss_d` or
-            `eval/<name>`, with `mode`), `LambdaCallback`, `TerminateOnNaN` (it
-            and adinfer's guard stop at the same iteration), any callback that
-            reads `logs` or sets `model.stop_training`. Not applicable (they
-            need a Keras `Model`): `ModelCheckpoint`, `BackupAndRestore` (use
-            `checkpoint_dir`), `TensorBoard` (`logdir`), `LearningRateScheduler`,
-            `ReduceLROnPlateau`, `EarlyStopping(restore_best_weights=True)`.
+            `eval/<name>`, with `mode`; `restore_best_weights` through
+            `get_weights`/`set_weights`, after the last checkpoint is written),
+            `LambdaCallback`, `TerminateOnNaN` (it and adinfer's guard stop at
+            the same iteration), any callback that reads `logs` or sets
+            `model.stop_training`. Refused with a ValueError before training
+            (they drive a Keras `Model`'s own machinery): `ModelCheckpoint`,
+            `BackupAndRestore` (use `checkpoint_dir`), `TensorBoard` (`logdir`),
+            `LearningRateScheduler`, `ReduceLROnPlateau` (a learning-rate
+            schedule), `SwapEMAWeights` (`ema_decay`).
           train_steps: `adinfer.GANTrainSteps(generator_train_steps=m,
             discriminator_train_steps=k)`, TF-GAN's: k "Disc" updates, then m
             "Gen" updates per iteration; `n_critic=k` is `GANTrainSteps(1, k)`.
