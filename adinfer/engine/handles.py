@@ -105,7 +105,8 @@ class Handles:
         self.build()
         in_networks = [w for nets in self.networks.values() for net in nets for w in net.weights]
         trained = [v for g in self.groups for v in self.variables.get(g, [])]
-        return state.unique([*in_networks, *trained, *(self.averages or [])])
+        averages = [a for _, a in self.averaging.pairs(self.variables.get("Gen", []))]
+        return state.unique([*in_networks, *trained, *averages])
 
     def get_weights(self):
         """The values of `weight_variables()` as NumPy arrays, as Keras's
