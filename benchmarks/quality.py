@@ -157,6 +157,14 @@ COMPARED = ("BiGAN", "GAN (pack 2)", "GAN (pack 4)")
 #   ×2): BiGAN (pack 2) seed 1 92.9 / 93.1 (EMA 0.998) against 89.6 / 89.2 (EMA
 #   0.999); seed 0 91.5 / 93.5 (EMA 0.9995) against 93.2 / 94.0. Not kept: final learning rate
 #   0.005× (seed 1: 89.4 raw), x × 4 (data units) with the ×2 rate (seed 1: 85.3 / 88.3).
+# - GAN (pack 4), grid (issue 29; seeds 0 / 1, raw modes / HQ / reverse KL): at
+#   GAN (pack 2)'s batch of 256 the discriminator sees 64 packed samples (5-seed
+#   run: 74.7% HQ, seeds 0 / 1 25 / 63.6 and 25 / 78.4). Kept: `grid_pack4_batch`
+#   = 512, 25 / 96.0 / 0.006 and 25 / 93.0 / 0.020 (the 5-seed run: 25 modes on
+#   every seed, 92.0% HQ, behind PacGAN4's 93.6: seed 4 83.3%). Not kept: batch 1024, 25 /
+#   95.0 / 0.055 and 25 / 91.0 / 0.085; 512 with the discriminator's rate ×2, 25 /
+#   93.4 / 0.020 and 24 / 87.1 / 0.121; 512 with x × 4, 25 / 87.7 / 0.143 and 20 /
+#   55.6 / 0.685; 512 with a 3×256 generator, seed 0 24 / 93.7 / 0.095.
 CONFIG = dict(
     z_dim=8,
     units=128,
@@ -192,6 +200,7 @@ CONFIG = dict(
     ring_bipack_d_in=4.0,
     grid_bipack_batch=512,
     grid_bigan_d_lr_mult=2.0,
+    grid_pack4_batch=512,
     enc_gauss=0,
     bipack_enc_gauss=1,
     n_iter_mult=1.0,
@@ -424,13 +433,13 @@ def train_toy(task, method, seed, n_iter, cfg=CONFIG):
 def method_config(cfg, task, method):
     """`cfg` with the overrides for `method` and `task` applied: a key
     `bigan_KEY` (BiGAN and ALICE, both packings), `bipack_KEY` (BiGAN and ALICE
-    pack 2), `gan_KEY` (GAN, every packing), `pack_KEY` (GAN pack 2 and 4), `wgan_KEY` (WGAN-GP's own
+    pack 2), `gan_KEY` (GAN, every packing), `pack_KEY` (GAN pack 2 and 4), `pack4_KEY` (GAN pack 4), `wgan_KEY` (WGAN-GP's own
     keys and `wgan_ema`), `TASK_KEY` or `TASK_bigan_KEY` (etc.) replaces `KEY`, the most
     specific last."""
     prefix = {
         "GAN": ["gan_"],
         "GAN (pack 2)": ["gan_", "pack_"],
-        "GAN (pack 4)": ["gan_", "pack_"],
+        "GAN (pack 4)": ["gan_", "pack_", "pack4_"],
         "BiGAN": ["bigan_"],
         "BiGAN (pack 2)": ["bigan_", "bipack_"],
         "ALICE": ["bigan_"],
@@ -874,6 +883,7 @@ def toy_report(args, task, rows, per_seed, seeds, seconds):
         )
 
     g, gp = method_config(CONFIG, task, "GAN"), method_config(CONFIG, task, "GAN (pack 2)")
+    g4 = method_config(CONFIG, task, "GAN (pack 4)")
     lines = header(args, task, seeds, seconds, budget) + [
         f"**Mode coverage, {task}** — metrics on {N_EVAL:,} generated samples; mean ± standard "
         "error over seeds; wall time = mean training seconds per run. Each run keeps an "
@@ -886,7 +896,7 @@ def toy_report(args, task, rows, per_seed, seeds, seconds):
         f"{g['d_units'] or g['units']} LeakyReLU(0.2) MLP; {lr(g)}; batch {g['batch']}. GAN "
         f"(pack 2): the discriminator on two samples concatenated; generator {gp['layers']}×"
         f"{gp['g_units'] or gp['units']}; {lr(gp)}. GAN (pack 4): the same on four samples "
-        f"(PacGAN4's packing). BiGAN: {bigan(b)}. "
+        f"(PacGAN4's packing), batch {g4['batch']}. BiGAN: {bigan(b)}. "
         f"BiGAN (pack 2): {bigan(bp)}; the discriminator on two (x, z) pairs concatenated. "
         + ("Networks work in data/4 units. " if TOY[task]["scale"] != 1 else "")
         + f"WGAN-GP: Adam({c['wgan_lr']:g}, β=({c['wgan_beta_1']}, {c['wgan_beta_2']})){wdecay}, "
@@ -953,8 +963,10 @@ def digits_report(args, rows, info, seeds, seconds):
 def merge_part(old, new, methods):
     """The part `old` (its RESULTS.md text) with the rows of `methods` from
     `new` (this run's text of the same part): their table rows replace or join
-    the old ones (in METHODS order), this run's "Measured"/"Command" lines and
-    its published-comparison rows for them are added; the rest of `old` stays.
+    the old ones (in METHODS order), this run's "Measured"/"Command" lines
+    (replacing those of an earlier merge of the same rows), its description
+    paragraph (from CONFIG, which describes the other rows too) and its
+    published-comparison rows for them are added; the rest of `old` stays.
     """
     old_lines, new_lines = old.splitlines(), new.splitlines()
 
@@ -976,6 +988,10 @@ def merge_part(old, new, methods):
     body[first:first] = merged
     labels = ", ".join(label for label in new_rows if ours(label))
     run = [f"Rows {labels}: " + line for line in new_lines[:2]]
+    body = [line for line in body if not line.startswith(f"Rows {labels}: ")]
+    described = [line for line in new_lines if line.startswith("**Mode coverage")]
+    if described:
+        body = [described[0] if line.startswith("**Mode coverage") else line for line in body]
     at = next(i for i, line in enumerate(body) if line.startswith("Command:")) + 1
     body[at:at] = run
     here = [line for line in new_lines if "(here)" in line and ours(_cells(line)[0][:-7])]
