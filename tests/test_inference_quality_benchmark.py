@@ -105,6 +105,33 @@ def test_quality_merge_keeps_other_rows():
     assert sum("PacGAN4" in line for line in merged) == 1
 
 
+def test_quality_merge_again_replaces_its_run_lines_and_takes_the_description():
+    """A second merge of the same rows replaces the first merge's "Rows ...:"
+    lines (not kept beside them) and the part's description paragraph."""
+    old = OLD_PART.replace(
+        "Command: `python benchmarks/quality.py --only grid`; seeds 0, 1.\n",
+        "Command: `python benchmarks/quality.py --only grid`; seeds 0, 1.\n\n"
+        "**Mode coverage, grid** — GAN (pack 4) at batch 256.\n",
+    )
+    new = NEW_PART.replace(
+        "--merge`.\n", "--merge`.\n\n**Mode coverage, grid** — GAN (pack 4) at batch 512.\n"
+    )
+    once = quality.merge_part(old, new, ["GAN (pack 4)"])
+    twice = quality.merge_part(
+        once, new.replace("Measured now.", "Measured later."), ["GAN (pack 4)"]
+    )
+    lines = twice.splitlines()
+    rows_lines = [line for line in lines if line.startswith("Rows GAN (pack 4)")]
+    assert rows_lines == [
+        "Rows GAN (pack 4), GAN (pack 4) + EMA: Measured later.",
+        "Rows GAN (pack 4), GAN (pack 4) + EMA: Command: "
+        "`python benchmarks/quality.py --only grid --methods GAN (pack 4) --merge`.",
+    ]
+    described = [line for line in lines if line.startswith("**Mode coverage")]
+    assert described == ["**Mode coverage, grid** — GAN (pack 4) at batch 512."]
+    assert sum("| grid (25 modes) | GAN (pack 4) |" in line for line in lines) == 1
+
+
 @pytest.mark.slow  # 4 small networks built and traced: ~10 s on a quiet machine
 def test_toy_part_quick(capsys):
     """The toy part's smoke run (every row, 3 updates) prints a well-formed table."""
