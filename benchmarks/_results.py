@@ -17,6 +17,7 @@ appended at the end of the file.
 import os
 import platform
 import re
+import shlex
 import sys
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
@@ -116,9 +117,10 @@ def load_average(start):
 
 def command(script, argv=None):
     """The command line that ran `script` (its `__file__`) with `argv` (default:
-    this process's arguments), as `python benchmarks/NAME.py ARGS`."""
+    this process's arguments), as `python benchmarks/NAME.py ARGS`, quoted for
+    a shell so that it runs as pasted (`--methods 'GAN (pack 4)'`)."""
     argv = sys.argv[1:] if argv is None else argv
-    return " ".join(["python", f"benchmarks/{os.path.basename(script)}", *argv])
+    return shlex.join(["python", f"benchmarks/{os.path.basename(script)}", *argv])
 
 
 def markers(name):
