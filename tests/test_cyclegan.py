@@ -231,6 +231,7 @@ class CycleGANTrainingTest(tf.test.TestCase):
             self.assertAllClose(a, b, atol=1e-6, rtol=0)
         self.assertNotAllClose(straight[-4], np.zeros_like(straight[-4]))
 
+    @pytest.mark.slow
     def test_translations_served_and_exported(self):
         """Both directions, any number of examples; F takes Keras's `training`
         keyword: True while training, the caller's value when serving."""

@@ -124,6 +124,7 @@ class EMATest(tf.test.TestCase):
         served = tf.saved_model.load(path)
         self.assertAllClose(served.sample(tf.constant(8)), averaged, atol=1e-6)
 
+    @pytest.mark.slow
     def test_evaluation_sees_the_averages(self):
         seen = []
 

@@ -9,6 +9,7 @@ import re
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from test_checkpoints import make_gan
 
@@ -67,6 +68,7 @@ class Recorder(keras.callbacks.Callback):
 
 
 class HistoryTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_history_equals_the_unfused_loop(self):
         """Every iteration's losses, as an `update()` loop makes them (1e-6),
         with n_critic and evaluation on."""

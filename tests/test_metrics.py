@@ -1,6 +1,7 @@
 """Tests for adinfer.metrics against independent NumPy/SciPy references."""
 
 import numpy as np
+import pytest
 import scipy.linalg
 import scipy.special
 import tensorflow as tf
@@ -102,6 +103,7 @@ class FrechetDistanceTest(tf.test.TestCase):
         self.assertTrue(np.isfinite(fd))
         self.assertAllClose(fd, np_frechet(x, y), rtol=1e-4)
 
+    @pytest.mark.slow
     def test_tf_function_unknown_batch(self):
         rng = np.random.default_rng(7)
         x = rng.normal(size=(50, 4))

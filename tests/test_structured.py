@@ -292,6 +292,7 @@ class ConditionalObjectiveTest(tf.test.TestCase):
         self.assertAllClose(loss, np.mean(np_ce(1, d_fake)), atol=1e-5)
         self.assertAllClose(loss_d, np.mean(np_ce(1, d_true) + np_ce(0, d_fake)), atol=1e-5)
 
+    @pytest.mark.slow
     def test_sample_and_export(self):
         x, y = examples()
         fake, discriminator, *_ = conditional_nets(onehot=False)
@@ -337,6 +338,7 @@ class ConditionalObjectiveTest(tf.test.TestCase):
 
 
 class FedPriorBiGANTest(tf.test.TestCase):
+    @pytest.mark.slow
     def test_edward_form_trains_and_matches_the_formula(self):
         keras.utils.set_random_seed(0)
         rng = np.random.default_rng(0)

@@ -3,6 +3,7 @@
 import keras
 import mirrors
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import adinfer
@@ -170,6 +171,7 @@ class WGANClipTest(tf.test.TestCase):
         )
         return inference, gen, critic, kwargs
 
+    @pytest.mark.slow
     def test_every_disc_update_is_clipped(self):
         inference, gen, critic, kwargs = self.make(clip=0.05)
         inference.initialize(**kwargs)
