@@ -2,21 +2,18 @@
 history pool's statistics, exact resume with a pool, serving both directions.
 """
 
-import importlib.util
 import os
-import sys
-from unittest import mock
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from examples_loader import load_example, run_main
 
 import adinfer
 from adinfer.inferences import cyclegan
 
 BATCH, DIM = 6, 3
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def np_mlp(layers, x):
@@ -286,14 +283,8 @@ def test_example_translates_digits_keeping_their_label(tmp_path, capsys):
     to inverted digits keep their label for a classifier of inverted digits far
     above chance (10%) and above the untranslated digits; the same backwards.
     The figure is written."""
-    path = os.path.join(ROOT, "examples", "cyclegan.py")
-    spec = importlib.util.spec_from_file_location("cyclegan_example", path)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
     out = tmp_path / "cyclegan.png"
-    argv = ["cyclegan.py", "--n-iter", "60", "--out", str(out)]
-    with mock.patch.object(sys, "argv", argv):
-        scores = example.main()
+    scores = run_main(load_example("cyclegan"), "--n-iter", "60", "--out", str(out))
     assert f"wrote {out}" in capsys.readouterr().out and out.stat().st_size > 1000
     assert scores["G(x), by the inverted-digit classifier"] > 0.6
     assert scores["F(y), by the plain-digit classifier"] > 0.6

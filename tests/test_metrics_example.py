@@ -1,29 +1,13 @@
 """examples/metrics_digits.py: the numbers move the way the definitions say."""
 
-import importlib.util
-import os
-import sys
-from unittest import mock
-
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def load_example():
-    path = os.path.join(ROOT, "examples", "metrics_digits.py")
-    spec = importlib.util.spec_from_file_location("metrics_digits", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from examples_loader import load_example, run_main
 
 
 @pytest.mark.slow  # 7 s of CPU, among the costliest of the fast selection
 def test_weak_and_strong_generators(tmp_path, capsys):
-    example = load_example()
     out = tmp_path / "metrics_digits.png"
-    with mock.patch.object(sys, "argv", ["metrics_digits.py", "--out", str(out)]):
-        rows = example.main()
+    rows = run_main(load_example("metrics_digits"), "--out", str(out))
     printed = capsys.readouterr().out
     assert "precision" in printed and "coverage" in printed and f"wrote {out}" in printed
     assert out.stat().st_size > 1000

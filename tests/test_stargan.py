@@ -2,15 +2,13 @@
 default weights), the uniform target domains, serving and argument checks.
 """
 
-import importlib.util
 import os
-import sys
-from unittest import mock
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from examples_loader import load_example, run_main
 
 import adinfer
 
@@ -185,14 +183,9 @@ def test_example_translates_digits_into_each_domain(tmp_path, capsys):
     (untranslated: 0% for bold and faint), and keep their label for plain and
     faint far above chance (10%). A generator that ignored its target domain
     could not be in all three. The figure is written."""
-    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples", "stargan.py")
-    spec = importlib.util.spec_from_file_location("stargan_example", path)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_example("stargan")
     out = tmp_path / "stargan.png"
-    argv = ["stargan.py", "--n-iter", "150", "--out", str(out)]
-    with mock.patch.object(sys, "argv", argv):
-        scores = example.main()
+    scores = run_main(example, "--n-iter", "150", "--out", str(out))
     assert f"wrote {out}" in capsys.readouterr().out and out.stat().st_size > 1000
     for domain in example.DOMAINS:
         assert scores[f"G(x, {domain}): in domain {domain}"] > 0.9, domain

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from examples_loader import load_example
 from test_logging import read_events
 
 import adinfer
@@ -299,12 +300,7 @@ def test_pix2pix_beats_the_trivial_baselines():
     iterations (seed 0): held-out MAE 0.081 against 0.101 for the best trivial
     baseline (the visible half, the hidden half from the mean image); 0.150 for
     the masked input, 0.194 for the mean image."""
-    import importlib.util
-
-    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples", "pix2pix.py")
-    spec = importlib.util.spec_from_file_location("pix2pix", path)
-    pix2pix = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pix2pix)
+    pix2pix = load_example("pix2pix")
     x_train, x_test = pix2pix.load("digits", 2000, 2000)
     inference = pix2pix.train(x_train, n_iter=600, seed=0)
     scores, _ = pix2pix.errors(inference, x_train, x_test)
