@@ -108,6 +108,7 @@ class CheckpointTest(tf.test.TestCase):
         seed_states = [v for v in inference.state_variables if "seed_generator" in v.name]
         self.assertLen(seed_states, 1)
 
+    @pytest.mark.slow
     def test_resume_continues_to_the_total_and_ctrl_c_saves(self):
         """A run of n_iter=300 interrupted at 200 (a KeyboardInterrupt from inside
         `evaluate`) leaves a checkpoint at 200; the same call then ends at t=300."""

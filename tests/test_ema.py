@@ -35,6 +35,7 @@ class EMATest(tf.test.TestCase):
         for got, want in zip(inference.averages, self.recurrence(start, recorded, decay)):
             self.assertAllClose(got, want, atol=1e-6, rtol=0)
 
+    @pytest.mark.slow
     def test_fused_run_matches_the_recurrence(self):
         """Inside `run(n_critic=2)`: the weights after every "Gen" update, from an
         unfused twin with the same seeds, give the averages the fused run kept."""
@@ -95,6 +96,7 @@ class EMATest(tf.test.TestCase):
         for got, w in zip(fused.averages, recurrence(start, recorded)):
             self.assertAllClose(got, w, atol=1e-6, rtol=0)
 
+    @pytest.mark.slow
     def test_sample_and_export_use_the_averages(self):
         inference, (decoder, _), optimizers = make_gan()
         inference.run(n_iter=20, n_print=0, ema_decay=0.5, **optimizers)
@@ -140,6 +142,7 @@ class EMATest(tf.test.TestCase):
             self.assertAllEqual(got, want)
         self.assertNotAllClose(gen_values(inference)[0], inference.averages[0].numpy())
 
+    @pytest.mark.slow
     def test_averages_survive_a_checkpoint(self):
         directory = self.get_temp_dir()
         inference, _, optimizers = make_gan()

@@ -360,6 +360,7 @@ class GANRunTest(tf.test.TestCase):
         # One compiled loop, traced once, called 1 + 9 + 10 + 10 + 7 times.
         self.assertEqual(inference.run_function().experimental_get_tracing_count(), 1)
 
+    @pytest.mark.slow
     def test_second_run_reuses_the_compiled_loop(self):
         nets = Networks()
         inference = adinfer.GANInference({nets.fake: nets.x}, nets.disc)

@@ -264,6 +264,7 @@ class HistoryTest(tf.test.TestCase):
         for v, w in zip(inference.weight_variables(), weights):
             self.assertAllEqual(v.numpy(), w + 1.0)
 
+    @pytest.mark.slow
     def test_terminate_on_nan_and_the_guard_agree(self):
         """The generator's output turns NaN at update 7: the guard raises there,
         and TerminateOnNaN, handed that iteration's losses, asks to stop there."""

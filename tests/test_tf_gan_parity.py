@@ -157,6 +157,7 @@ class NonAdversarialLossTest(tf.test.TestCase):
         inference.initialize(optimizer=keras.optimizers.SGD(0.1), optimizer_d="sgd")
         self.check_update(inference, u, x, g, d, lambda gm, ga: 0.3)
 
+    @pytest.mark.slow
     def test_gradient_ratio_uses_the_generator_tape(self):
         """a = ‖∇main‖ / (‖∇adv‖ + 1e-6) / r over the "Gen" variables only (the
         critic's would change it), held constant in the update."""
